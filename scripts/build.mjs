@@ -1,0 +1,39 @@
+// Builds everything `npm start` and the tests run: berthd, the app's main process (Electron and
+// browser mode), the preload, and the renderer. One esbuild pass per Node entry, Vite for the UI.
+import { build as esbuild } from 'esbuild';
+import { build as viteBuild } from 'vite';
+import { rmSync } from 'node:fs';
+
+const nodeEntries = [
+  // berthd, the Engine API daemon
+  { in: 'runtime-vm/daemon/main.ts', out: 'dist/berthd.mjs', format: 'esm' },
+  // Berth Desktop in browser mode (also what `berth-desktop` runs without Electron)
+  { in: 'app/main/browser-main.ts', out: 'dist/app/browser-main.mjs', format: 'esm' },
+  // Berth Desktop under Electron: CommonJS, as Electron's main and preload expect
+  { in: 'app/main/electron-main.ts', out: 'dist/app/electron-main.cjs', format: 'cjs' },
+  { in: 'app/main/preload/preload.ts', out: 'dist/app/preload.cjs', format: 'cjs' },
+];
+
+// ESM bundles that pull CommonJS dependencies (dockerode, ssh2) need a real `require`.
+const esmRequireBanner =
+  "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
+
+rmSync('dist', { recursive: true, force: true });
+await Promise.all(
+  nodeEntries.map((entry) =>
+    esbuild({
+      entryPoints: [entry.in],
+      outfile: entry.out,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: entry.format,
+      sourcemap: true,
+      external: ['electron', 'cpu-features', '*.node'],
+      banner: entry.format === 'esm' ? { js: esmRequireBanner } : undefined,
+      logLevel: 'warning',
+    }),
+  ),
+);
+await viteBuild({ configFile: 'app/renderer/vite.config.ts', logLevel: 'warn' });
+console.log('built dist/');

@@ -1,0 +1,16 @@
+// The Debian packages berthd needs at run time, each with a file that proves it is installed.
+// `npm start` installs what is missing; `.ci/run` installs these plus the test-only ones.
+import { existsSync } from 'node:fs';
+
+export const runtimePackages = [
+  { name: 'runc', provides: ['/usr/sbin/runc', '/usr/bin/runc'] },
+  { name: 'conmon', provides: ['/usr/bin/conmon', '/usr/libexec/podman/conmon'] },
+  { name: 'iproute2', provides: ['/usr/sbin/ip', '/sbin/ip', '/bin/ip'] },
+  { name: 'iptables', provides: ['/usr/sbin/iptables', '/sbin/iptables'] },
+  { name: 'tini', provides: ['/usr/bin/tini'] },
+  { name: 'tar', provides: ['/usr/bin/tar', '/bin/tar'] },
+];
+
+export function missingPackages() {
+  return runtimePackages.filter((pkg) => !pkg.provides.some((path) => existsSync(path))).map((pkg) => pkg.name);
+}

@@ -12,5 +12,7 @@ export const runtimePackages = [
 ];
 
 export function missingPackages() {
-  return runtimePackages.filter((pkg) => !pkg.provides.some((path) => existsSync(path))).map((pkg) => pkg.name);
+  return runtimePackages
+    .filter((pkg) => !pkg.provides.some((path) => existsSync(path)))
+    .map((pkg) => pkg.name);
 }

@@ -10,7 +10,9 @@ const SOCKET = process.env.BERTH_SOCKET ?? '/run/berth/berthd.sock';
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
   if (result.status !== 0) {
-    console.error(`berth: \`${command} ${args.join(' ')}\` failed (exit ${result.status ?? result.signal}).`);
+    console.error(
+      `berth: \`${command} ${args.join(' ')}\` failed (exit ${result.status ?? result.signal}).`,
+    );
     process.exit(1);
   }
 }
@@ -23,12 +25,18 @@ function ensureRuntimePackages() {
   const hasApt = existsSync('/usr/bin/apt-get');
   if (!isRoot || !hasApt) {
     console.error(`berth: berthd needs these packages: ${missing.join(', ')}.`);
-    console.error(hasApt ? `Install them as root:\n  sudo apt-get update && sudo ${command}` : `Install them with your package manager (Debian names: ${missing.join(' ')}).`);
+    console.error(
+      hasApt
+        ? `Install them as root:\n  sudo apt-get update && sudo ${command}`
+        : `Install them with your package manager (Debian names: ${missing.join(' ')}).`,
+    );
     process.exit(1);
   }
   console.log(`berth: installing runtime packages berthd needs: ${missing.join(', ')}`);
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  run('apt-get', ['install', '-y', '-qq', ...missing], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 function pingOnce(socketPath) {
@@ -51,7 +59,9 @@ async function waitForSocket(socketPath, daemon) {
 }
 
 if (process.platform !== 'linux') {
-  console.error('berth: on macOS and Windows berthd runs in the bundled VM; see docs/ARCHITECTURE.md.');
+  console.error(
+    'berth: on macOS and Windows berthd runs in the bundled VM; see docs/ARCHITECTURE.md.',
+  );
 }
 
 ensureRuntimePackages();
@@ -68,7 +78,9 @@ const stopAll = (signal) => {
 process.on('SIGINT', () => stopAll('SIGTERM'));
 process.on('SIGTERM', () => stopAll('SIGTERM'));
 
-const daemon = spawn(process.execPath, ['bin/berthd.js', '-H', `unix://${SOCKET}`], { stdio: 'inherit' });
+const daemon = spawn(process.execPath, ['bin/berthd.js', '-H', `unix://${SOCKET}`], {
+  stdio: 'inherit',
+});
 children.push(daemon);
 try {
   await waitForSocket(SOCKET, daemon);
@@ -79,9 +91,13 @@ try {
 }
 console.log(`berth: berthd is up on unix://${SOCKET} (docker -H unix://${SOCKET} ps)`);
 
-const desktop = spawn(process.execPath, ['bin/berth-desktop.js', '--engine', `unix://${SOCKET}`, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
+const desktop = spawn(
+  process.execPath,
+  ['bin/berth-desktop.js', '--engine', `unix://${SOCKET}`, ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+  },
+);
 children.push(desktop);
 for (const child of [daemon, desktop]) {
   child.on('exit', () => {

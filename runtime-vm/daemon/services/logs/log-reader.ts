@@ -1,0 +1,264 @@
+// Reads a container's k8s-file logs for `GET /containers/{id}/logs`: the whole history or its
+// tail, filtered by stream and time, then optionally follows the file until the container stops.
+// Records come out in batches so the router can frame a whole batch with one socket write.
+import { watch, type FSWatcher } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { parseK8sChunk, type LogRecord } from './k8s-log';
+
+export interface LogReadOptions {
+  stdout: boolean;
+  stderr: boolean;
+  /** Only records at or after this time (epoch ns). */
+  sinceNs?: bigint;
+  /** Only records before this time (epoch ns). */
+  untilNs?: bigint;
+  /** Only the last N lines; undefined means all. */
+  tail?: number;
+  follow: boolean;
+  /** Whether callers need record times (timestamps=1); since/until imply it. */
+  timestamps: boolean;
+  signal: AbortSignal;
+  /** Settles when the container stops: a follow reads what is left, then ends. */
+  stopped?: Promise<unknown>;
+}
+
+const CHUNK_SIZE = 1 << 20;
+const NEWLINE = 0x0a;
+/** Follow re-reads on inotify events; the poll is a safety net for missed events. */
+const FOLLOW_POLL_MS = 250;
+
+/**
+ * Yields batches of records from `files`, oldest file first (rotated files, then the live one).
+ * A missing file reads as empty: a container that never wrote has no log yet.
+ */
+export async function* readLogs(
+  files: string[],
+  options: LogReadOptions,
+): AsyncGenerator<LogRecord[]> {
+  const withTime =
+    options.timestamps || options.sinceNs !== undefined || options.untilNs !== undefined;
+  const keep = (record: LogRecord): boolean =>
+    (record.stream === 'stdout' ? options.stdout : options.stderr) &&
+    (options.sinceNs === undefined || record.timeNs >= options.sinceNs) &&
+    (options.untilNs === undefined || record.timeNs < options.untilNs);
+
+  const start =
+    options.tail === undefined ? { file: 0, offset: 0 } : await tailStart(files, options.tail);
+  // With tail=0 nothing old is read, and a follow starts at the end of the live file.
+  let position =
+    start.file >= files.length && files.length > 0 ? await fileSize(files[files.length - 1]!) : 0;
+  for (let index = start.file; index < files.length; index++) {
+    const isLive = index === files.length - 1;
+    const from = index === start.file ? start.offset : 0;
+    const reader = new LogFileReader(files[index]!, from, withTime);
+    try {
+      for await (const batch of reader.readToEnd(options.signal)) {
+        const kept = batch.filter(keep);
+        if (kept.length) yield kept;
+      }
+      if (isLive) position = reader.position;
+    } finally {
+      await reader.close();
+    }
+  }
+  if (!options.follow || files.length === 0 || options.signal.aborted) return;
+  yield* follow(files[files.length - 1]!, position, withTime, keep, options);
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+async function* follow(
+  path: string,
+  from: number,
+  withTime: boolean,
+  keep: (record: LogRecord) => boolean,
+  options: LogReadOptions,
+): AsyncGenerator<LogRecord[]> {
+  const reader = new LogFileReader(path, from, withTime);
+  let wake: (() => void) | undefined;
+  let stopped = false;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(path, { persistent: false }, notify);
+    watcher.on('error', notify);
+  } catch {
+    // The file may not exist yet; polling covers it.
+  }
+  const poll = setInterval(notify, FOLLOW_POLL_MS);
+  const onAbort = () => notify();
+  options.signal.addEventListener('abort', onAbort);
+  void options.stopped?.then(
+    () => {
+      stopped = true;
+      notify();
+    },
+    () => {
+      stopped = true;
+      notify();
+    },
+  );
+  try {
+    while (!options.signal.aborted) {
+      const wasStopped = stopped;
+      for await (const batch of reader.readToEnd(options.signal)) {
+        const kept = batch.filter(keep);
+        if (kept.length) yield kept;
+      }
+      // Once the container stopped, the read just done saw everything conmon wrote.
+      if (wasStopped) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    clearInterval(poll);
+    watcher?.close();
+    options.signal.removeEventListener('abort', onAbort);
+    await reader.close();
+  }
+}
+
+/** Reads one log file forward from an offset, carrying incomplete lines between reads. */
+class LogFileReader {
+  private handle: FileHandle | undefined;
+  private rest: Buffer = Buffer.alloc(0);
+  private readonly buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+
+  constructor(
+    private readonly path: string,
+    public position: number,
+    private readonly withTime: boolean,
+  ) {}
+
+  async *readToEnd(signal: AbortSignal): AsyncGenerator<LogRecord[]> {
+    if (!this.handle) {
+      try {
+        this.handle = await open(this.path, 'r');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+    }
+    const size = (await this.handle.stat()).size;
+    if (size < this.position) {
+      // conmon truncated the file when it hit its size cap: start again from the top.
+      this.position = 0;
+      this.rest = Buffer.alloc(0);
+    }
+    while (!signal.aborted) {
+      const { bytesRead } = await this.handle.read(this.buffer, 0, CHUNK_SIZE, this.position);
+      if (bytesRead === 0) return;
+      this.position += bytesRead;
+      // Records are views into `chunk`, so each read gets its own copy of the bytes.
+      const chunk = this.rest.length
+        ? Buffer.concat([this.rest, this.buffer.subarray(0, bytesRead)])
+        : Buffer.from(this.buffer.subarray(0, bytesRead));
+      const { records, rest } = parseK8sChunk(chunk, this.withTime);
+      this.rest = rest;
+      if (records.length) yield records;
+    }
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+}
+
+/**
+ * Finds where the last `lines` full lines start, reading backwards from the newest file.
+ * Partial chunks (P) just before a counted line belong to it and are included.
+ */
+export async function tailStart(
+  files: string[],
+  lines: number,
+): Promise<{ file: number; offset: number }> {
+  if (lines <= 0) return { file: files.length, offset: 0 };
+  let remaining = lines;
+  for (let index = files.length - 1; index >= 0; index--) {
+    const found = await scanBackwards(files[index]!, remaining);
+    if (found.offset !== undefined) return { file: index, offset: found.offset };
+    remaining -= found.counted;
+  }
+  return { file: 0, offset: 0 };
+}
+
+/**
+ * Counts full-line records from the end of one file. When more than `wanted` exist, returns the
+ * offset just after the newline of the (wanted+1)-th from the end, where reading should start.
+ */
+async function scanBackwards(
+  path: string,
+  wanted: number,
+): Promise<{ offset?: number; counted: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { counted: 0 };
+    throw error;
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    let end = (await handle.stat()).size;
+    // The head of a line that started before `end`, carried into the next (earlier) block.
+    let carry = Buffer.alloc(0);
+    let counted = 0;
+    let sawLastNewline = false;
+    while (end > 0) {
+      const start = Math.max(0, end - CHUNK_SIZE);
+      const { bytesRead } = await handle.read(buffer, 0, end - start, start);
+      const block = Buffer.concat([buffer.subarray(0, bytesRead), carry]);
+      let lineEnd = block.length;
+      if (!sawLastNewline) {
+        // A torn last line (no newline yet) is not a record: start before it.
+        const lastNewline = block.lastIndexOf(NEWLINE);
+        if (lastNewline < 0) {
+          carry = block;
+          end = start;
+          continue;
+        }
+        sawLastNewline = true;
+        lineEnd = lastNewline;
+      }
+      for (;;) {
+        const newline = lineEnd === 0 ? -1 : block.lastIndexOf(NEWLINE, lineEnd - 1);
+        if (newline < 0 && start > 0) {
+          carry = block.subarray(0, lineEnd);
+          break;
+        }
+        if (isFullLine(block, newline + 1, lineEnd)) {
+          if (counted === wanted) return { offset: start + lineEnd + 1, counted };
+          counted++;
+        }
+        if (newline < 0) return { counted };
+        lineEnd = newline;
+      }
+      end = start;
+    }
+    return { counted };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether the record in block[start, end) is an F (full line) record. */
+function isFullLine(block: Buffer, start: number, end: number): boolean {
+  const firstSpace = block.indexOf(0x20, start);
+  if (firstSpace < 0 || firstSpace >= end) return false;
+  const secondSpace = block.indexOf(0x20, firstSpace + 1);
+  if (secondSpace < 0 || secondSpace + 1 >= end) return false;
+  return block[secondSpace + 1] === 0x46; /* F */
+}

@@ -29,7 +29,8 @@ await Promise.all(
       target: 'node20',
       format: entry.format,
       sourcemap: true,
-      external: ['electron', 'cpu-features', '*.node'],
+      // Native addons stay in node_modules: conmon's attach socket needs node-unix-socket.
+      external: ['electron', 'cpu-features', '*.node', 'node-unix-socket'],
       banner: entry.format === 'esm' ? { js: esmRequireBanner } : undefined,
       logLevel: 'warning',
     }),

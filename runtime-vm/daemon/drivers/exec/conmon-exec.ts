@@ -1,0 +1,211 @@
+// Exec through conmon: conmon runs `runc exec --detach` and supervises the process, holding its
+// stdio and reporting its pid and then its exit code on the sync pipe. Attached execs add an
+// attach pipe and socket; the handshake is: start byte, `{"data":0}` on the attach pipe, connect
+// to the attach socket, start byte again.
+//
+// Each exec gets its own session directory: conmon writes `ctl` (terminal resize) into its -b
+// folder, the exit file into --persist-dir and a copy into --exit-dir named after the container,
+// so sharing the container's folders would overwrite the container's own exit record.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { ConmonAttachConnection } from '../attach/conmon-attach';
+
+export interface ConmonExecPaths {
+  conmonPath: string;
+  runcPath: string;
+  /** The runc --root the container was created under. */
+  runcRoot: string;
+  /** conmon's --socket-dir-path; the attach socket is `<dir>/<execId>/attach`. */
+  socketDir: string;
+}
+
+/** The OCI `process` object for `runc exec --process`. */
+export interface ExecProcessSpec {
+  terminal: boolean;
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities?: Record<string, string[]>;
+  noNewPrivileges?: boolean;
+  consoleSize?: { height: number; width: number };
+}
+
+export interface ExecLaunch {
+  containerId: string;
+  execId: string;
+  /** Per-exec folder: process.json, ctl fifo, pid file, exit record, conmon diagnostics. */
+  sessionDir: string;
+  process: ExecProcessSpec;
+  /** Connect to the process's stdio (anything the client attaches, stdin or output). */
+  attach: boolean;
+  /** Keep the process's stdin open for the client. */
+  stdin: boolean;
+}
+
+export interface RunningExec {
+  pid: number;
+  /** The process's stdio, when launched with attach. */
+  connection: ConmonAttachConnection | undefined;
+  /** Settles with the exit code once conmon reports it (after the output is drained). */
+  exited: Promise<number>;
+  /** conmon's control fifo for this exec (terminal resize). */
+  controlPath: string;
+}
+
+/** runc refused to start the process (missing binary, bad user...): the message is runc's own. */
+export class ExecStartError extends Error {
+  override readonly name = 'ExecStartError';
+}
+
+interface SyncMessage {
+  data: number;
+  message?: string;
+}
+
+export class ConmonExecLauncher {
+  constructor(private readonly paths: ConmonExecPaths) {}
+
+  async launch(options: ExecLaunch): Promise<RunningExec> {
+    const { sessionDir } = options;
+    const persistDir = join(sessionDir, 'persist');
+    const exitDir = join(sessionDir, 'exits');
+    mkdirSync(persistDir, { recursive: true });
+    mkdirSync(exitDir, { recursive: true });
+    const specPath = join(sessionDir, 'process.json');
+    await writeFile(specPath, JSON.stringify(options.process));
+
+    const args = [
+      '--api-version', '1',
+      '-c', options.containerId,
+      '-u', options.execId,
+      '-n', options.execId,
+      '-r', this.paths.runcPath,
+      '-b', sessionDir,
+      '-p', join(sessionDir, 'exec.pid'),
+      '-l', `k8s-file:${join(sessionDir, 'exec.log')}`,
+      '--exit-dir', exitDir,
+      '--socket-dir-path', this.paths.socketDir,
+      '--persist-dir', persistDir,
+      '--runtime-arg', `--root=${this.paths.runcRoot}`,
+      '--log-level', 'error',
+      '-e', '--exec-process-spec', specPath,
+    ]; // prettier-ignore
+    if (options.attach) args.push('--exec-attach');
+    if (options.process.terminal) args.push('-t');
+    if (options.stdin) args.push('-i');
+
+    // conmon double-forks: its diagnostics go to a file, never to a pipe that dies with us.
+    const diagnostics = openSync(join(sessionDir, 'conmon.log'), 'a');
+    let child;
+    try {
+      child = spawn(this.paths.conmonPath, args, {
+        stdio: ['ignore', diagnostics, diagnostics, 'pipe', 'pipe', 'pipe'],
+        detached: true,
+        env: {
+          PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+          _OCI_SYNCPIPE: '3',
+          _OCI_STARTPIPE: '4',
+          ...(options.attach ? { _OCI_ATTACHPIPE: '5' } : {}),
+        },
+      });
+    } finally {
+      closeSync(diagnostics);
+    }
+    child.on('error', () => undefined);
+    child.unref();
+    const syncPipe = child.stdio[3] as Readable;
+    const startPipe = child.stdio[4] as Writable;
+    const attachPipe = child.stdio[5] as Readable;
+    startPipe.on('error', () => undefined);
+    const messages = lineMessages(syncPipe);
+
+    let connection: ConmonAttachConnection | undefined;
+    try {
+      startPipe.write(Buffer.from([0]));
+      if (options.attach) {
+        const ready = await nextMessage(lineMessages(attachPipe), 'attach pipe');
+        attachPipe.destroy();
+        if (ready.data !== 0)
+          throw new ExecStartError(ready.message ?? 'conmon could not set up the attach socket');
+        connection = await ConmonAttachConnection.connect(
+          join(this.paths.socketDir, options.execId, 'attach'),
+        );
+      }
+      startPipe.end(Buffer.from([0]));
+      const started = await nextMessage(messages, 'sync pipe');
+      if (started.data <= 0) {
+        const detail =
+          started.message ??
+          (await readFile(join(sessionDir, 'conmon.log'), 'utf8').catch(() => ''));
+        throw new ExecStartError(
+          runcErrorText(detail) || 'the OCI runtime could not start the exec process',
+        );
+      }
+      const exited = nextMessage(messages, 'sync pipe')
+        .then(
+          (message) => message.data,
+          // conmon died without reporting: fall back to the exit file it may still have written.
+          () => readExecExit(sessionDir).then((code) => code ?? -1),
+        )
+        .finally(() => syncPipe.destroy());
+      return { pid: started.data, connection, exited, controlPath: join(sessionDir, 'ctl') };
+    } catch (error) {
+      connection?.destroy();
+      syncPipe.destroy();
+      attachPipe.destroy();
+      startPipe.destroy();
+      throw error;
+    }
+  }
+}
+
+/** The exit code conmon recorded for an exec, if it has exited (also after a daemon restart). */
+export async function readExecExit(sessionDir: string): Promise<number | undefined> {
+  try {
+    const text = await readFile(join(sessionDir, 'persist', 'exit'), 'utf8');
+    const code = Number.parseInt(text.trim(), 10);
+    return Number.isNaN(code) ? undefined : code;
+  } catch {
+    return undefined;
+  }
+}
+
+/** runc's `time=... level=error msg="..."` lines, reduced to their messages. */
+function runcErrorText(stderr: string): string {
+  const messages = [...stderr.matchAll(/msg="((?:[^"\\]|\\.)*)"/g)].map((m) =>
+    (m[1] ?? '').replace(/\\"/g, '"'),
+  );
+  return messages.length > 0 ? messages.join(': ') : stderr.trim();
+}
+
+/** conmon writes one JSON object per line on its pipes. */
+async function* lineMessages(pipe: Readable): AsyncGenerator<SyncMessage> {
+  let buffered = '';
+  for await (const chunk of pipe) {
+    buffered += (chunk as Buffer).toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (!line) continue;
+      try {
+        yield JSON.parse(line) as SyncMessage;
+      } catch {
+        yield { data: -1, message: `conmon sent an unreadable message: ${line}` };
+      }
+    }
+  }
+}
+
+async function nextMessage(
+  messages: AsyncGenerator<SyncMessage>,
+  pipeName: string,
+): Promise<SyncMessage> {
+  const next = await messages.next();
+  if (next.done) throw new ExecStartError(`conmon closed its ${pipeName} without an answer`);
+  return next.value;
+}

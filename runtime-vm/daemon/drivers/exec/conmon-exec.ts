@@ -117,9 +117,11 @@ export class ConmonExecLauncher {
     }
     child.on('error', () => undefined);
     child.unref();
-    const syncPipe = child.stdio[3] as Readable;
-    const startPipe = child.stdio[4] as Writable;
-    const attachPipe = child.stdio[5] as Readable;
+    // Node types stdio as a 5-tuple; the attach pipe is the sixth entry.
+    const pipes = child.stdio as unknown as Array<Readable | Writable>;
+    const syncPipe = pipes[3] as Readable;
+    const startPipe = pipes[4] as Writable;
+    const attachPipe = pipes[5] as Readable;
     startPipe.on('error', () => undefined);
     const messages = lineMessages(syncPipe);
 

@@ -1,0 +1,143 @@
+// Joins a client's hijacked connection to a process's conmon attach connection, for container
+// attach and exec start. Output goes out framed (no TTY) or raw (TTY). Input goes in raw, watched
+// for the detach keys. The client's half-close is not a detach: output keeps flowing until the
+// process ends, and only then, once its exit is recorded, is the client's stream closed.
+import type { ConmonAttachConnection, OutputStream } from '../drivers/attach/conmon-attach';
+import type { HijackedConnection } from './hijack';
+import { StreamType, frame } from './stream-framing';
+
+export interface BridgeOptions {
+  client: HijackedConnection;
+  process: ConmonAttachConnection;
+  tty: boolean;
+  /** Which of the process's streams the client asked for. */
+  streams: { stdin: boolean; stdout: boolean; stderr: boolean };
+  /** The client's EOF closes the process's stdin (exec stdin, attach with StdinOnce). */
+  closeStdinOnEof: boolean;
+  /** The key sequence that detaches the client, e.g. ctrl-p ctrl-q; empty disables it. */
+  detachKeys: Buffer;
+  /** Settles when the process's end is recorded (exit code saved); the stream closes after. */
+  finished?: Promise<unknown>;
+}
+
+export type BridgeEnd = 'exited' | 'detached' | 'client-gone';
+
+const DEFAULT_DETACH_KEYS = Buffer.from([0x10, 0x11]); // ctrl-p, ctrl-q
+
+/**
+ * Parses Docker's detach key syntax: comma-separated `ctrl-<letter>`, `ctrl-@`, `ctrl-[`... or
+ * single characters. An empty string keeps the default.
+ */
+export function parseDetachKeys(spec: string | undefined | null): Buffer {
+  if (!spec) return DEFAULT_DETACH_KEYS;
+  const bytes: number[] = [];
+  for (const part of spec.split(',')) {
+    const key = part.trim();
+    const ctrl = /^ctrl-(.)$/i.exec(key);
+    if (ctrl) {
+      const char = ctrl[1]!;
+      const code = /[a-z]/i.test(char)
+        ? char.toLowerCase().charCodeAt(0) - 96
+        : ({ '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 } as Record<string, number>)[char];
+      if (code === undefined) throw new RangeError(`Unknown character: '${key}'`);
+      bytes.push(code);
+    } else if (key.length === 1) {
+      bytes.push(key.charCodeAt(0));
+    } else {
+      throw new RangeError(`Unknown character: '${key}'`);
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** Finds the detach sequence across chunk boundaries. */
+export class DetachKeyScanner {
+  private matched = 0;
+
+  constructor(private readonly keys: Buffer) {}
+
+  /**
+   * Returns the bytes to forward and whether the sequence completed. Bytes that might start the
+   * sequence are held back until it is clear they do not.
+   */
+  scan(chunk: Buffer): { forward: Buffer; detach: boolean } {
+    if (this.keys.length === 0) return { forward: chunk, detach: false };
+    const out: number[] = [];
+    for (const byte of chunk) {
+      if (byte === this.keys[this.matched]) {
+        this.matched++;
+        if (this.matched === this.keys.length) return { forward: Buffer.from(out), detach: true };
+        continue;
+      }
+      if (this.matched > 0) {
+        out.push(...this.keys.subarray(0, this.matched));
+        this.matched = byte === this.keys[0] ? 1 : 0;
+        if (this.matched === 1) continue;
+      }
+      out.push(byte);
+    }
+    return { forward: Buffer.from(out), detach: false };
+  }
+}
+
+const streamTypes: Record<OutputStream, StreamType> = {
+  stdout: StreamType.Stdout,
+  stderr: StreamType.Stderr,
+};
+
+export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
+  const { client, process, tty, streams } = options;
+  const scanner = new DetachKeyScanner(options.detachKeys);
+  const output = client.output;
+  const input = client.input;
+
+  return new Promise<BridgeEnd>((resolve) => {
+    let settled = false;
+    const finish = (end: BridgeEnd) => {
+      if (settled) return;
+      settled = true;
+      process.off('output', onOutput);
+      process.off('end', onProcessEnd);
+      input.off('data', onInput);
+      input.off('end', onInputEnd);
+      input.off('error', onClientGone);
+      input.off('close', onClientGone);
+      output.off('close', onClientGone);
+      output.off('error', onClientGone);
+      if (end !== 'exited') process.destroy();
+      client.close();
+      resolve(end);
+    };
+    const onOutput = (stream: OutputStream, data: Buffer) => {
+      if (!streams[stream] && !tty) return;
+      // With a TTY, conmon reports everything as stdout; it goes out raw.
+      output.write(tty ? data : frame(streamTypes[stream], data));
+    };
+    const onProcessEnd = () => {
+      void Promise.resolve(options.finished)
+        .catch(() => undefined)
+        .then(() => finish('exited'));
+    };
+    const onInput = (chunk: Buffer) => {
+      if (!streams.stdin) return;
+      const { forward, detach } = scanner.scan(chunk);
+      if (forward.length) void process.write(forward);
+      if (detach) finish('detached');
+    };
+    const onInputEnd = () => {
+      if (streams.stdin && options.closeStdinOnEof) process.endInput();
+    };
+    const onClientGone = () => {
+      // The upgraded socket emits close after we end it ourselves; only a real hang-up counts.
+      if (!settled) finish('client-gone');
+    };
+    process.on('output', onOutput);
+    process.on('end', onProcessEnd);
+    input.on('data', onInput);
+    input.on('end', onInputEnd);
+    input.on('error', onClientGone);
+    input.on('close', onClientGone);
+    output.on('close', onClientGone);
+    output.on('error', onClientGone);
+  });
+}

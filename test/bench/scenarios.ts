@@ -1,0 +1,199 @@
+// The benchmark scenarios, each driving an engine the way a user does: through the docker CLI,
+// or through the Engine API where the CLI's own start-up would hide what is measured.
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { promisify } from 'node:util';
+import type { BenchEngine, Scenario } from './harness';
+
+const execFileAsync = promisify(execFile);
+
+export const BENCH_IMAGE_REPOSITORY = 'berth-bench/busybox';
+export const PAYLOAD_IMAGE_REPOSITORY = 'berth-bench/payload';
+
+export function imageRef(registryHost: string, repository = BENCH_IMAGE_REPOSITORY): string {
+  return `${registryHost}/${repository}:latest`;
+}
+
+export async function docker(engine: BenchEngine, args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('docker', ['-H', engine.host, ...args], {
+    maxBuffer: 1 << 28,
+  });
+  return stdout;
+}
+
+async function timed(action: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await action();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** GET on the engine's socket, draining the body; returns the status and byte count. */
+export function apiGet(
+  engine: BenchEngine,
+  path: string,
+): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: engine.socket, path, method: 'GET' }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const runName = (engine: BenchEngine, what: string) => `bench-${what}-${engine.name}`;
+
+export const runRemoveTrue: Scenario = {
+  name: 'docker run --rm busybox true',
+  unit: 'ms',
+  higherIsBetter: false,
+  samples: 10,
+  goalRatio: 0.35,
+  prepare: async (engine, context) =>
+    void (await docker(engine, ['pull', '-q', imageRef(context.registryHost)])),
+  sample: (engine, context) =>
+    timed(() =>
+      docker(engine, ['run', '--rm', '--network', 'none', imageRef(context.registryHost), 'true']),
+    ),
+};
+
+export const execTrue: Scenario = {
+  name: 'docker exec c true',
+  unit: 'ms',
+  higherIsBetter: false,
+  samples: 15,
+  goalRatio: 0.6,
+  prepare: async (engine, context) => {
+    await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
+    await docker(engine, [
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--name',
+      runName(engine, 'exec'),
+      imageRef(context.registryHost),
+      'sleep',
+      '3600',
+    ]);
+  },
+  sample: (engine) => timed(() => docker(engine, ['exec', runName(engine, 'exec'), 'true'])),
+  cleanup: async (engine) => void (await docker(engine, ['rm', '-f', runName(engine, 'exec')])),
+};
+
+/** 100 MB of 80-byte lines, printed once; then `docker logs` reads them back. */
+const LOG_BYTES = 100_000_000;
+export const logs100MB: Scenario = {
+  name: 'docker logs of 100 MB',
+  unit: 'MB/s',
+  higherIsBetter: true,
+  samples: 3,
+  goalRatio: 10,
+  prepare: async (engine, context) => {
+    await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
+    const line = 'x'.repeat(79);
+    await docker(engine, [
+      'run', '--network', 'none', '--name', runName(engine, 'logs'), imageRef(context.registryHost),
+      'sh', '-c', `yes ${line} | head -c ${LOG_BYTES}`,
+    ]); // prettier-ignore
+  },
+  sample: async (engine) => {
+    const ms = await timed(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const child = execFile(
+            'docker',
+            ['-H', engine.host, 'logs', runName(engine, 'logs')],
+            { maxBuffer: 1 << 30 },
+            (error) => (error ? reject(error) : resolve()),
+          );
+          child.stdout?.resume();
+        }),
+    );
+    return LOG_BYTES / 1e6 / (ms / 1000);
+  },
+  cleanup: async (engine) => void (await docker(engine, ['rm', '-f', runName(engine, 'logs')])),
+};
+
+export const statsNoStream: Scenario = {
+  name: 'GET /containers/{id}/stats?stream=false',
+  unit: 'ms',
+  higherIsBetter: false,
+  samples: 10,
+  goalRatio: 0.1,
+  prepare: async (engine, context) => {
+    await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
+    await docker(engine, [
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--name',
+      runName(engine, 'stats'),
+      imageRef(context.registryHost),
+      'sleep',
+      '3600',
+    ]);
+  },
+  sample: (engine) =>
+    timed(() => apiGet(engine, `/containers/${runName(engine, 'stats')}/stats?stream=false`)),
+  cleanup: async (engine) => void (await docker(engine, ['rm', '-f', runName(engine, 'stats')])),
+};
+
+const LIST_CONTAINERS = 120;
+export const listManyContainers: Scenario = {
+  name: `GET /containers/json?all=1 with ${LIST_CONTAINERS} containers`,
+  unit: 'ms',
+  higherIsBetter: false,
+  samples: 15,
+  goalRatio: 1,
+  prepare: async (engine, context) => {
+    await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
+    for (let index = 0; index < LIST_CONTAINERS; index++) {
+      await docker(engine, [
+        'create',
+        '--network',
+        'none',
+        '--name',
+        `${runName(engine, 'list')}-${index}`,
+        imageRef(context.registryHost),
+        'true',
+      ]);
+    }
+  },
+  sample: (engine) => timed(() => apiGet(engine, '/containers/json?all=1')),
+  cleanup: async (engine) => {
+    const ids = (await docker(engine, ['ps', '-aq', '--filter', `name=${runName(engine, 'list')}`]))
+      .split('\n')
+      .filter(Boolean);
+    if (ids.length) await docker(engine, ['rm', '-f', ...ids]);
+  },
+};
+
+/** Pull of 3 × 50 MB gzip layers from the loopback registry, in compressed MB/s. */
+export function pullPayload(compressedBytes: number): Scenario {
+  return {
+    name: 'docker pull 3 × 50 MB layers (loopback registry)',
+    unit: 'MB/s',
+    higherIsBetter: true,
+    samples: 3,
+    goalRatio: 3,
+    sample: async (engine, context) => {
+      const ref = imageRef(context.registryHost, PAYLOAD_IMAGE_REPOSITORY);
+      await docker(engine, ['rmi', '-f', ref]).catch(() => undefined);
+      await docker(engine, ['image', 'prune', '-f']).catch(() => undefined);
+      const ms = await timed(() => docker(engine, ['pull', '-q', ref]));
+      return compressedBytes / 1e6 / (ms / 1000);
+    },
+    cleanup: async (engine, context) => {
+      await docker(engine, [
+        'rmi',
+        '-f',
+        imageRef(context.registryHost, PAYLOAD_IMAGE_REPOSITORY),
+      ]).catch(() => undefined);
+    },
+  };
+}

@@ -14,9 +14,16 @@ const nodeEntries = [
   { in: 'app/main/preload/preload.ts', out: 'dist/app/preload.cjs', format: 'cjs' },
 ];
 
-// ESM bundles that pull CommonJS dependencies (dockerode, ssh2) need a real `require`.
-const esmRequireBanner =
-  "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
+// ESM bundles that pull CommonJS dependencies (dockerode, ssh2) need a real `require`, and
+// ssh2 reads `__dirname` while it loads.
+const esmRequireBanner = [
+  "import { createRequire as __berthCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __berthFileURLToPath } from 'node:url';",
+  "import { dirname as __berthDirname } from 'node:path';",
+  'const require = __berthCreateRequire(import.meta.url);',
+  'const __filename = __berthFileURLToPath(import.meta.url);',
+  'const __dirname = __berthDirname(__filename);',
+].join(' ');
 
 rmSync('dist', { recursive: true, force: true });
 await Promise.all(

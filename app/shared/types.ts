@@ -60,13 +60,7 @@ export interface PortBinding {
 }
 
 export type ContainerState =
-  | 'created'
-  | 'running'
-  | 'paused'
-  | 'restarting'
-  | 'removing'
-  | 'exited'
-  | 'dead';
+  'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
 export interface ContainerSummary {
   id: string;
@@ -103,7 +97,8 @@ export interface RunSpec {
   name?: string;
   command?: string[];
   env?: string[];
-  ports?: { containerPort: number; hostPort?: number; protocol?: 'tcp' | 'udp' }[];
+  /** hostIp limits the published port to one host address, e.g. 127.0.0.1. */
+  ports?: { containerPort: number; hostPort?: number; hostIp?: string; protocol?: 'tcp' | 'udp' }[];
   volumes?: { source: string; target: string; readOnly?: boolean }[];
   network?: string;
   restartPolicy?: 'no' | 'always' | 'unless-stopped' | 'on-failure';

@@ -10,11 +10,24 @@ export interface Schema<T> {
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
+type OptionalKeys<S> = { [K in keyof S]: undefined extends Infer<S[K]> ? K : never }[keyof S];
+type RequiredKeys<S> = Exclude<keyof S, OptionalKeys<S>>;
+/** Fields whose schema accepts undefined become optional properties. */
+export type InferObject<S> = { [K in RequiredKeys<S>]: Infer<S[K]> } & {
+  [K in OptionalKeys<S>]?: Infer<S[K]>;
+} extends infer O
+  ? { [K in keyof O]: O[K] }
+  : never;
+
 function fail(path: string, expected: string, value: unknown): never {
   const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  throw new ServiceError('invalid_argument', `${path || 'argument'}: expected ${expected}, got ${got}`, {
-    path,
-  });
+  throw new ServiceError(
+    'invalid_argument',
+    `${path || 'argument'}: expected ${expected}, got ${got}`,
+    {
+      path,
+    },
+  );
 }
 
 function schema<T>(describe: string, parse: (value: unknown, path: string) => T): Schema<T> {
@@ -29,9 +42,13 @@ export const v = {
       if (value.length < min) fail(path, `a string of at least ${min} characters`, value);
       if (value.length > max) fail(path, `a string of at most ${max} characters`, value);
       if (pattern && !pattern.test(value)) {
-        throw new ServiceError('invalid_argument', `${path || 'argument'}: "${value}" is not valid`, {
-          path,
-        });
+        throw new ServiceError(
+          'invalid_argument',
+          `${path || 'argument'}: "${value}" is not valid`,
+          {
+            path,
+          },
+        );
       }
       return value;
     });
@@ -40,8 +57,10 @@ export const v = {
     return schema('number', (value, path) => {
       if (typeof value !== 'number' || !Number.isFinite(value)) fail(path, 'a number', value);
       if (options.integer && !Number.isInteger(value)) fail(path, 'an integer', value);
-      if (options.min !== undefined && value < options.min) fail(path, `a number ≥ ${options.min}`, value);
-      if (options.max !== undefined && value > options.max) fail(path, `a number ≤ ${options.max}`, value);
+      if (options.min !== undefined && value < options.min)
+        fail(path, `a number ≥ ${options.min}`, value);
+      if (options.max !== undefined && value > options.max)
+        fail(path, `a number ≤ ${options.max}`, value);
       return value;
     });
   },
@@ -78,23 +97,33 @@ export const v = {
         fail(path, 'an object', value);
       }
       const out: Record<string, T> = {};
-      for (const [key, entry] of Object.entries(value)) out[key] = item.parse(entry, `${path}.${key}`);
+      for (const [key, entry] of Object.entries(value)) {
+        // defineProperty: a "__proto__" key from JSON stays a plain key, never a prototype.
+        Object.defineProperty(out, key, {
+          value: item.parse(entry, `${path}.${key}`),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       return out;
     });
   },
-  object<S extends Record<string, Schema<unknown>>>(
-    shape: S,
-  ): Schema<{ [K in keyof S]: Infer<S[K]> }> {
+  object<S extends Record<string, Schema<unknown>>>(shape: S): Schema<InferObject<S>> {
     return schema('object', (value, path) => {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         fail(path, 'an object', value);
       }
       const input = value as Record<string, unknown>;
       for (const key of Object.keys(input)) {
-        if (!(key in shape)) {
-          throw new ServiceError('invalid_argument', `${path ? `${path}.` : ''}${key}: unknown field`, {
-            path: `${path}.${key}`,
-          });
+        if (!Object.hasOwn(shape, key)) {
+          throw new ServiceError(
+            'invalid_argument',
+            `${path ? `${path}.` : ''}${key}: unknown field`,
+            {
+              path: `${path}.${key}`,
+            },
+          );
         }
       }
       const out: Record<string, unknown> = {};
@@ -102,7 +131,7 @@ export const v = {
         const parsed = fieldSchema.parse(input[key], path ? `${path}.${key}` : key);
         if (parsed !== undefined) out[key] = parsed;
       }
-      return out as { [K in keyof S]: Infer<S[K]> };
+      return out as InferObject<S>;
     });
   },
   /** For methods without arguments: accepts undefined or {}. */
@@ -118,5 +147,5 @@ export const v = {
 };
 
 /** Docker object ids and names: no slashes at the start, no control characters. */
-export const dockerRef = v.string({ min: 1, max: 512, pattern: /^[^\s\u0000-\u001f]+$/ });
+export const dockerRef = v.string({ min: 1, max: 512, pattern: /^[^\s\p{Cc}]+$/u });
 export const objectName = v.string({ min: 1, max: 256, pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/ });

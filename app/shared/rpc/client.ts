@@ -13,7 +13,12 @@ interface PendingCall {
 }
 
 export interface RpcClient {
-  call(service: string, method: string, args: unknown, options?: CallOptions<unknown>): Promise<unknown>;
+  call(
+    service: string,
+    method: string,
+    args: unknown,
+    options?: CallOptions<unknown>,
+  ): Promise<unknown>;
   readonly services: BerthServices;
   dispose(): void;
 }
@@ -56,14 +61,18 @@ export function createRpcClient(channel: ClientChannel): RpcClient {
   const failAll = (reason: string) => {
     closedReason = reason;
     for (const id of [...pending.keys()]) {
-      settle(id)?.reject(new ServiceError('transport_closed', `connection to Berth lost: ${reason}`));
+      settle(id)?.reject(
+        new ServiceError('transport_closed', `connection to Berth lost: ${reason}`),
+      );
     }
   };
   const stopClose = channel.onClose(failAll);
 
   const call: RpcClient['call'] = (service, method, args, options = {}) => {
     if (closedReason !== undefined) {
-      return Promise.reject(new ServiceError('transport_closed', `connection to Berth lost: ${closedReason}`));
+      return Promise.reject(
+        new ServiceError('transport_closed', `connection to Berth lost: ${closedReason}`),
+      );
     }
     const { signal, onProgress } = options;
     if (signal?.aborted) return Promise.reject(new ServiceError('cancelled', 'cancelled'));

@@ -19,6 +19,7 @@ export const runSpecSchema = v.object({
       v.object({
         containerPort: v.number({ integer: true, min: 1, max: 65535 }),
         hostPort: v.optional(v.number({ integer: true, min: 0, max: 65535 })),
+        hostIp: v.optional(v.string({ min: 7, max: 15, pattern: /^(\d{1,3}\.){3}\d{1,3}$/ })),
         protocol: v.optional(v.literal('tcp', 'udp')),
       }),
       { max: 256 },
@@ -42,11 +43,18 @@ export const runSpecSchema = v.object({
 export const containersSpec = {
   list: method<ContainerSummary[]>()(v.none()),
   start: method<void>()(v.object({ id: containerId })),
-  stop: method<void>()(v.object({ id: containerId, timeoutSeconds: v.optional(v.number({ integer: true, min: 0, max: 3600 })) })),
+  stop: method<void>()(
+    v.object({
+      id: containerId,
+      timeoutSeconds: v.optional(v.number({ integer: true, min: 0, max: 3600 })),
+    }),
+  ),
   restart: method<void>()(v.object({ id: containerId })),
   pause: method<void>()(v.object({ id: containerId })),
   unpause: method<void>()(v.object({ id: containerId })),
-  remove: method<void>()(v.object({ id: containerId, force: v.optional(v.boolean()), volumes: v.optional(v.boolean()) })),
+  remove: method<void>()(
+    v.object({ id: containerId, force: v.optional(v.boolean()), volumes: v.optional(v.boolean()) }),
+  ),
   /** One action over many containers; every item reports its own outcome. */
   bulk: method<BulkItemResult[], BulkItemResult>()(
     v.object({
@@ -58,7 +66,9 @@ export const containersSpec = {
   /** Pulls the image when needed (progress streamed), creates and starts. Resolves to the id. */
   run: method<{ id: string; warnings: string[] }, PullProgress>()(runSpecSchema),
   /** One-shot stats for the given running containers, fetched with a concurrency cap. */
-  statsSnapshot: method<ContainerStatsSnapshot[]>()(v.object({ ids: v.array(containerId, { max: 200 }) })),
+  statsSnapshot: method<ContainerStatsSnapshot[]>()(
+    v.object({ ids: v.array(containerId, { max: 200 }) }),
+  ),
 };
 
 export type ContainersService = ServiceOf<typeof containersSpec>;

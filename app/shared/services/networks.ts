@@ -17,7 +17,9 @@ export const networksSpec = {
   ),
   remove: method<void>()(v.object({ id: dockerRef })),
   connect: method<void>()(v.object({ id: dockerRef, container: dockerRef })),
-  disconnect: method<void>()(v.object({ id: dockerRef, container: dockerRef, force: v.optional(v.boolean()) })),
+  disconnect: method<void>()(
+    v.object({ id: dockerRef, container: dockerRef, force: v.optional(v.boolean()) }),
+  ),
 };
 
 export type NetworksService = ServiceOf<typeof networksSpec>;

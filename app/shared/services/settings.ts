@@ -7,7 +7,7 @@ export const settingsSpec = {
   update: method<Settings>()(
     v.object({
       theme: v.optional(v.literal('light', 'dark', 'system')),
-      defaultShell: v.optional(v.string({ min: 1, max: 256, pattern: /^[^\u0000-\u001f]+$/ })),
+      defaultShell: v.optional(v.string({ min: 1, max: 256, pattern: /^[^\p{Cc}]+$/u })),
     }),
   ),
 };

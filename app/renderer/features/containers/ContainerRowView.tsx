@@ -1,0 +1,89 @@
+import { memo } from 'react';
+import type {
+  ContainerAction,
+  ContainerStatsSnapshot,
+  ContainerSummary,
+} from '../../../shared/types';
+import { formatAge, formatBytes, formatPercent } from '../../components/format';
+import { ContainerActions } from './ContainerActions';
+
+export function PortLinks({ container }: { container: ContainerSummary }) {
+  const published = container.ports.filter((port) => port.publicPort);
+  if (published.length === 0) return <span className="muted">—</span>;
+  return (
+    <span className="ports">
+      {published.map((port) => {
+        const host = !port.ip || port.ip === '0.0.0.0' || port.ip === '::' ? '127.0.0.1' : port.ip;
+        const label = `${port.publicPort}→${port.privatePort}/${port.type}`;
+        return port.type === 'tcp' ? (
+          <a
+            key={label}
+            href={`http://${host.includes(':') ? `[${host}]` : host}:${port.publicPort}/`}
+            target="_blank"
+            rel="noreferrer noopener"
+          >
+            {label}
+          </a>
+        ) : (
+          <span key={label}>{label}</span>
+        );
+      })}
+    </span>
+  );
+}
+
+/** One container row; memoised so scrolling and stats updates only re-render what changed. */
+export const ContainerRowView = memo(function ContainerRowView({
+  container,
+  grouped,
+  stat,
+  selected,
+  busy,
+  onToggle,
+  onAction,
+}: {
+  container: ContainerSummary;
+  grouped: boolean;
+  stat: ContainerStatsSnapshot | undefined;
+  selected: boolean;
+  busy: boolean;
+  onToggle: (id: string, on: boolean) => void;
+  onAction: (container: ContainerSummary, action: ContainerAction) => void;
+}) {
+  const running = container.state === 'running';
+  return (
+    <div
+      className={`row container-row${grouped ? ' grouped' : ''}`}
+      data-testid={`container-${container.name}`}
+      data-state={container.state}
+    >
+      <input
+        type="checkbox"
+        aria-label={`Select ${container.name}`}
+        checked={selected}
+        onChange={(event) => onToggle(container.id, event.target.checked)}
+      />
+      <span className="cell name" title={container.id}>
+        {container.name}
+      </span>
+      <span className="cell image" title={container.image}>
+        {container.image}
+      </span>
+      <span className="cell state">
+        <span className={`badge ${container.state}`}>{container.state}</span>
+        <span className="muted small-text">{container.status}</span>
+      </span>
+      <span className="cell ports-cell">
+        <PortLinks container={container} />
+      </span>
+      <span className="cell created">{formatAge(container.created)}</span>
+      <span className="cell cpu">{stat && running ? formatPercent(stat.cpuPercent) : '—'}</span>
+      <span className="cell mem">{stat && running ? formatBytes(stat.memoryBytes) : '—'}</span>
+      <ContainerActions
+        container={container}
+        busy={busy}
+        onAction={(action) => onAction(container, action)}
+      />
+    </div>
+  );
+});

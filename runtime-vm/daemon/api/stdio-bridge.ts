@@ -100,8 +100,6 @@ export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
       process.off('end', onProcessEnd);
       input.off('data', onInput);
       input.off('end', onInputEnd);
-      input.off('error', onClientGone);
-      input.off('close', onClientGone);
       output.off('close', onClientGone);
       output.off('error', onClientGone);
       if (end !== 'exited') process.destroy();
@@ -135,8 +133,8 @@ export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
     process.on('end', onProcessEnd);
     input.on('data', onInput);
     input.on('end', onInputEnd);
-    input.on('error', onClientGone);
-    input.on('close', onClientGone);
+    // Only the output side tells whether the client is still there: without an upgrade the input
+    // is an already-ended placeholder, and with one it is the same socket as the output.
     output.on('close', onClientGone);
     output.on('error', onClientGone);
   });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CgroupStats } from '../../drivers/cgroups/cgroup-stats';
 import { parseMemTotal, parseNetDev, parseProcStat } from './host-stats';
 import { StatsSampler, type StatsSources } from './stats-sampler';
+import { containerStats } from './container-stats';
+import { NotFoundError } from '../../errors';
 
 const cgroup = (cpuNs: number, overrides: Partial<CgroupStats['memory']> = {}): CgroupStats => ({
   cpu: {
@@ -132,5 +134,46 @@ describe('StatsSampler', () => {
     // cgroup v2 has neither per-CPU usage nor max_usage.
     expect(docs[0]!.cpu_stats.cpu_usage.percpu_usage).toBeUndefined();
     expect(docs[0]!.memory_stats).not.toHaveProperty('max_usage');
+  });
+});
+
+describe('containerStats', () => {
+  it('answers a stopped container with a zeroed document, as dockerd does', async () => {
+    const { sources, reads } = steadySources();
+    const docs = [];
+    for await (const doc of containerStats(
+      new StatsSampler(sources),
+      { ...target, running: false },
+      { stream: true, oneShot: false, signal: new AbortController().signal },
+      1,
+    )) {
+      docs.push(doc);
+    }
+    expect(docs).toHaveLength(1);
+    expect(docs[0]!.read).toBe('0001-01-01T00:00:00Z');
+    expect(docs[0]!.cpu_stats.cpu_usage.total_usage).toBe(0);
+    expect(reads()).toBe(0);
+  });
+
+  it('ends the stream quietly when the cgroup disappears', async () => {
+    const { sources } = steadySources();
+    let calls = 0;
+    const vanishing = {
+      ...sources,
+      readCgroup: async (path: string) =>
+        ++calls > 1
+          ? Promise.reject(new NotFoundError(`cgroup ${path} does not exist`))
+          : sources.readCgroup(path),
+    };
+    const docs = [];
+    for await (const doc of containerStats(
+      new StatsSampler(vanishing),
+      { ...target, running: true },
+      { stream: true, oneShot: false, signal: new AbortController().signal },
+      1,
+    )) {
+      docs.push(doc);
+    }
+    expect(docs).toHaveLength(1);
   });
 });

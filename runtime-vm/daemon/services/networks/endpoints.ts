@@ -1,0 +1,450 @@
+// Container attachments: namespaces, veth/macvlan endpoints, addresses, published ports and the
+// names the embedded DNS answers.
+import { randomBytes } from 'node:crypto';
+import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../errors';
+import { cidrContains, formatIpv4, isIpv4, parseCidr, parseIpv4 } from '../../drivers/network/ipv4';
+import { macForAddress } from '../../drivers/network/ipam';
+import { netnsDirectory } from '../../drivers/network/links';
+import type { PortMap, PublishRequest } from '../../drivers/network/port-bindings';
+import {
+  openPublication,
+  type Publication,
+  type PublishedPort,
+} from '../../drivers/network/port-proxy';
+import type { DnsRecords } from '../../drivers/network/dns-server';
+import {
+  endpointSettings,
+  type EndpointRecord,
+  type EndpointSettings,
+  type EndpointSettingsInput,
+  type NetworkRecord,
+} from './network-model';
+import { emitNetworkEvent, type NetworkContext } from './network-context';
+import type { ContainerNetworkState } from './network-store';
+
+export interface AttachResult {
+  /** The namespace runc joins; null = the host's network namespace (--network host). */
+  netnsPath: string | null;
+  /** NetworkSettings.Networks for container inspect, by network name. */
+  endpoints: Record<string, EndpointSettings>;
+  /** Nameservers for the container's resolv.conf; null = derive from the host's resolv.conf. */
+  dnsServers: string[] | null;
+}
+
+export function findNetwork(ctx: NetworkContext, reference: string): NetworkRecord {
+  // NetworkMode "default" is the bridge network on Linux, as in dockerd.
+  const idOrName = reference === 'default' ? 'bridge' : reference;
+  const byId = ctx.networks.get(idOrName);
+  if (byId) return byId;
+  for (const record of ctx.networks.values()) if (record.name === idOrName) return record;
+  const byPrefix = [...ctx.networks.values()].filter((record) => record.id.startsWith(idOrName));
+  if (idOrName !== '' && byPrefix.length === 1) return byPrefix[0] as NetworkRecord;
+  if (byPrefix.length > 1) {
+    throw new InvalidArgumentError(
+      `network ${idOrName} is ambiguous (${byPrefix.length} matches found based on ID prefix)`,
+    );
+  }
+  throw new NotFoundError(`network ${idOrName} not found`);
+}
+
+function userDefined(network: NetworkRecord): boolean {
+  return !network.predefined && (network.driver === 'bridge' || network.driver === 'macvlan');
+}
+
+function nextInterfaceName(state: ContainerNetworkState): string {
+  const used = new Set(state.endpoints.map((endpoint) => endpoint.interfaceName));
+  for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+}
+
+function dnsNamesFor(
+  state: ContainerNetworkState,
+  network: NetworkRecord,
+  aliases: string[],
+): string[] {
+  if (!userDefined(network)) return [];
+  const names = [state.name, ...aliases, state.containerId.slice(0, 12)];
+  if (state.hostname && !names.includes(state.hostname)) names.push(state.hostname);
+  return [...new Set(names.filter((name) => name !== ''))];
+}
+
+/** Adds one endpoint on `network` into the container's namespace. */
+async function createEndpoint(
+  ctx: NetworkContext,
+  state: ContainerNetworkState,
+  network: NetworkRecord,
+  config: EndpointSettingsInput | undefined,
+): Promise<EndpointRecord> {
+  if (network.driver !== 'bridge' && network.driver !== 'macvlan') {
+    throw new ForbiddenError(
+      `container cannot be connected to the ${network.name} network together with others`,
+    );
+  }
+  if (!state.namespace) throw new ConflictError(`container ${state.name} uses the host network`);
+  if (state.endpoints.some((endpoint) => endpoint.networkId === network.id)) {
+    throw new ForbiddenError(
+      `endpoint with name ${state.name} already exists in network ${network.name}`,
+    );
+  }
+  const aliases = (config?.Aliases ?? []).filter((alias) => alias !== '');
+  if (aliases.length > 0 && !userDefined(network)) {
+    throw new InvalidArgumentError(
+      'network-scoped alias is supported only for containers in user defined networks',
+    );
+  }
+  const allocator = ctx.allocators.get(network.id);
+  if (!allocator || !network.subnet || !network.gateway) {
+    throw new ConflictError(`network ${network.name} has no address space`);
+  }
+  const requested = config?.IPAMConfig?.IPv4Address?.trim();
+  if (requested && !network.ipamFromUser) {
+    throw new InvalidArgumentError(
+      'user specified IP address is supported only when connecting to networks with user configured subnets',
+    );
+  }
+  const address = requested ? parseIpv4(requested) : allocator.allocate();
+  if (requested) allocator.reserve(address);
+  const subnet = parseCidr(network.subnet);
+  const endpoint: EndpointRecord = {
+    networkId: network.id,
+    endpointId: randomBytes(32).toString('hex'),
+    interfaceName: nextInterfaceName(state),
+    address: formatIpv4(address),
+    prefix: subnet.prefix,
+    gateway: network.internal && network.driver === 'bridge' ? '' : network.gateway,
+    mac: config?.MacAddress?.trim() || macForAddress(address),
+    aliases,
+    dnsNames: dnsNamesFor(state, network, aliases),
+    staticAddress: requested || undefined,
+  };
+  const hasDefaultRoute = state.endpoints.some((existing) => existing.gateway !== '');
+  const iface = {
+    name: endpoint.interfaceName,
+    address: endpoint.address,
+    prefix: endpoint.prefix,
+    mac: endpoint.mac,
+    defaultGateway: !hasDefaultRoute && endpoint.gateway !== '' ? endpoint.gateway : undefined,
+  };
+  try {
+    if (network.driver === 'bridge') {
+      await ctx.links.addVethEndpoint(network.bridgeName as string, state.namespace, iface);
+    } else {
+      await ctx.links.addMacvlanEndpoint(
+        network.parent as string,
+        network.macvlanMode ?? 'bridge',
+        state.namespace,
+        iface,
+      );
+    }
+  } catch (error) {
+    allocator.release(address);
+    throw error;
+  }
+  return endpoint;
+}
+
+function releaseAddress(ctx: NetworkContext, endpoint: EndpointRecord): void {
+  ctx.allocators.get(endpoint.networkId)?.release(parseIpv4(endpoint.address));
+}
+
+export function namespaceNameFor(ctx: NetworkContext, containerId: string): string {
+  return `${ctx.namespacePrefix}${containerId.slice(0, 12)}`;
+}
+
+/** The embedded DNS is the nameserver when it serves one of the container's networks. */
+export function attachResult(ctx: NetworkContext, state: ContainerNetworkState): AttachResult {
+  const endpoints: Record<string, EndpointSettings> = {};
+  let dnsServers: string[] | null = null;
+  for (const endpoint of state.endpoints) {
+    const network = ctx.networks.get(endpoint.networkId);
+    if (!network) continue;
+    endpoints[network.name] = endpointSettings(endpoint);
+    if (
+      dnsServers === null &&
+      userDefined(network) &&
+      network.driver === 'bridge' &&
+      network.gateway
+    ) {
+      dnsServers = [network.gateway];
+    }
+  }
+  return {
+    netnsPath: state.namespace ? `${netnsDirectory}/${state.namespace}` : null,
+    endpoints,
+    dnsServers,
+  };
+}
+
+export async function attachContainer(
+  ctx: NetworkContext,
+  containerId: string,
+  name: string,
+  networkMode: string,
+  endpointsConfig: Record<string, EndpointSettingsInput> | null | undefined,
+  hostname?: string,
+): Promise<AttachResult> {
+  if (ctx.containers.has(containerId)) await detachContainer(ctx, containerId);
+  const mode = networkMode === '' || networkMode === 'default' ? 'bridge' : networkMode;
+  const cleanName = name.replace(/^\//, '');
+  if (mode.startsWith('container:')) {
+    const target = mode.slice('container:'.length);
+    const owner = [...ctx.containers.values()].find(
+      (candidate) => candidate.containerId === target || candidate.name === target,
+    );
+    if (!owner)
+      throw new ConflictError(`cannot join network of a non running container: ${target}`);
+    return { ...attachResult(ctx, owner), endpoints: {} };
+  }
+  const state: ContainerNetworkState = {
+    containerId,
+    name: cleanName,
+    hostname,
+    mode,
+    endpoints: [],
+    published: [],
+  };
+  if (mode === 'host') {
+    ctx.containers.set(containerId, state);
+    await ctx.store.saveContainer(state);
+    return attachResult(ctx, state);
+  }
+  const wanted: { network: NetworkRecord; config?: EndpointSettingsInput }[] = [];
+  if (mode !== 'none') {
+    const first = findNetwork(ctx, mode);
+    wanted.push({
+      network: first,
+      config: endpointsConfig?.[mode] ?? endpointsConfig?.[first.name],
+    });
+    for (const [key, config] of Object.entries(endpointsConfig ?? {})) {
+      const network = findNetwork(ctx, key);
+      if (wanted.some((entry) => entry.network.id === network.id)) continue;
+      wanted.push({ network, config });
+    }
+  }
+  state.namespace = namespaceNameFor(ctx, containerId);
+  await ctx.links.createNamespace(state.namespace, wanted.length === 0);
+  ctx.containers.set(containerId, state);
+  try {
+    for (const { network, config } of wanted) {
+      state.endpoints.push(await createEndpoint(ctx, state, network, config));
+    }
+    await ctx.store.saveContainer(state);
+  } catch (error) {
+    await detachContainer(ctx, containerId);
+    throw error;
+  }
+  for (const endpoint of state.endpoints) {
+    const network = ctx.networks.get(endpoint.networkId);
+    if (network) emitNetworkEvent(ctx, 'connect', network, { container: containerId });
+  }
+  return attachResult(ctx, state);
+}
+
+export async function releasePorts(ctx: NetworkContext, containerId: string): Promise<void> {
+  const publications = ctx.publications.get(containerId) ?? [];
+  ctx.publications.delete(containerId);
+  await Promise.all(publications.map((publication) => publication.close()));
+  const state = ctx.containers.get(containerId);
+  if (state && state.published.length > 0) {
+    state.published = [];
+    await ctx.store.saveContainer(state);
+  }
+}
+
+export async function detachContainer(ctx: NetworkContext, containerId: string): Promise<void> {
+  await releasePorts(ctx, containerId);
+  const state = ctx.containers.get(containerId);
+  if (!state) return;
+  ctx.containers.delete(containerId);
+  for (const endpoint of state.endpoints) releaseAddress(ctx, endpoint);
+  // The veth and macvlan ends inside die with the namespace; their host peers go with them.
+  if (state.namespace) await ctx.links.deleteNamespace(state.namespace);
+  await ctx.store.removeContainer(containerId);
+  for (const endpoint of state.endpoints) {
+    const network = ctx.networks.get(endpoint.networkId);
+    if (network) emitNetworkEvent(ctx, 'disconnect', network, { container: containerId });
+  }
+}
+
+/** Adds a network to a running container (docker network connect). */
+export async function connectLive(
+  ctx: NetworkContext,
+  containerId: string,
+  network: NetworkRecord,
+  config: EndpointSettingsInput | undefined,
+): Promise<void> {
+  const state = ctx.containers.get(containerId);
+  if (!state) throw new ConflictError(`container ${containerId} has no network namespace`);
+  if (!state.namespace) {
+    throw new ForbiddenError(
+      'container cannot be disconnected from host network or connected to host network',
+    );
+  }
+  if (state.mode === 'none') {
+    throw new ForbiddenError(
+      'container cannot be connected to multiple networks with one of the networks in private (none) mode',
+    );
+  }
+  state.endpoints.push(await createEndpoint(ctx, state, network, config));
+  await ctx.store.saveContainer(state);
+  emitNetworkEvent(ctx, 'connect', network, { container: containerId });
+}
+
+/** Removes a network from a running container (docker network disconnect). */
+export async function disconnectLive(
+  ctx: NetworkContext,
+  containerId: string,
+  network: NetworkRecord,
+): Promise<boolean> {
+  const state = ctx.containers.get(containerId);
+  const endpoint = state?.endpoints.find((candidate) => candidate.networkId === network.id);
+  if (!state || !endpoint) return false;
+  if (state.namespace) await ctx.links.deleteInside(state.namespace, endpoint.interfaceName);
+  releaseAddress(ctx, endpoint);
+  state.endpoints = state.endpoints.filter((candidate) => candidate !== endpoint);
+  await ctx.store.saveContainer(state);
+  emitNetworkEvent(ctx, 'disconnect', network, { container: containerId });
+  return true;
+}
+
+function portMap(
+  ports: readonly PublishedPort[],
+  exposed: Record<string, unknown> | null | undefined,
+): PortMap {
+  const map: PortMap = {};
+  for (const key of Object.keys(exposed ?? {})) {
+    map[key.includes('/') ? key : `${key}/tcp`] = null;
+  }
+  for (const port of ports) {
+    const key = `${port.containerPort}/${port.protocol}`;
+    const list = map[key] ?? [];
+    list.push({ HostIp: port.hostIp, HostPort: String(port.hostPort) });
+    map[key] = list;
+  }
+  return map;
+}
+
+/** Where published ports lead: the container's first bridge endpoint, and that network's
+ *  default host address (com.docker.network.bridge.host_binding_ipv4, "0.0.0.0" = all). */
+function proxyTarget(
+  ctx: NetworkContext,
+  state: ContainerNetworkState,
+): { address: string; defaultHostIp: string } | undefined {
+  for (const endpoint of state.endpoints) {
+    const network = ctx.networks.get(endpoint.networkId);
+    if (network?.driver !== 'bridge') continue;
+    const binding = network.options['com.docker.network.bridge.host_binding_ipv4'] ?? '';
+    return { address: endpoint.address, defaultHostIp: binding === '0.0.0.0' ? '' : binding };
+  }
+  return undefined;
+}
+
+/** Opens host ports for a container; returns NetworkSettings.Ports. */
+export async function publishContainerPorts(
+  ctx: NetworkContext,
+  containerId: string,
+  requests: PublishRequest[],
+  exposed: Record<string, unknown> | null | undefined,
+): Promise<PortMap> {
+  const state = ctx.containers.get(containerId);
+  if (!state) throw new ConflictError(`container ${containerId} is not attached to any network`);
+  await releasePorts(ctx, containerId);
+  const target = proxyTarget(ctx, state);
+  if (!target || requests.length === 0) return portMap([], exposed);
+  const opened: Publication[] = [];
+  try {
+    for (const asked of requests) {
+      const request = asked.hostIp === '' ? { ...asked, hostIp: target.defaultHostIp } : asked;
+      const publication = await openPublication(request, {
+        address: target.address,
+        port: request.containerPort,
+      });
+      opened.push(publication);
+      const hostPort = publication.ports[0]?.hostPort ?? 0;
+      state.published.push({ request, hostPort });
+    }
+  } catch (error) {
+    await Promise.all(opened.map((publication) => publication.close()));
+    state.published = [];
+    throw error;
+  }
+  ctx.publications.set(containerId, opened);
+  await ctx.store.saveContainer(state);
+  return portMap(
+    opened.flatMap((publication) => publication.ports),
+    exposed,
+  );
+}
+
+export function publishedPortsOf(ctx: NetworkContext, containerId: string): PortMap {
+  const ports = (ctx.publications.get(containerId) ?? []).flatMap(
+    (publication) => publication.ports,
+  );
+  return portMap(ports, undefined);
+}
+
+/** Reopens a restored container's ports on the same host ports it had before the restart. */
+export async function reopenPorts(
+  ctx: NetworkContext,
+  state: ContainerNetworkState,
+): Promise<void> {
+  const address = proxyTarget(ctx, state)?.address;
+  if (!address) return;
+  const opened: Publication[] = [];
+  for (const { request, hostPort } of state.published) {
+    const pinned: PublishRequest = {
+      ...request,
+      hostPorts: hostPort > 0 ? [hostPort, hostPort] : request.hostPorts,
+    };
+    try {
+      opened.push(await openPublication(pinned, { address, port: request.containerPort }));
+    } catch (error) {
+      ctx.logger.warn('could not republish a port after restart', {
+        container: state.containerId,
+        hostPort,
+        error,
+      });
+    }
+  }
+  ctx.publications.set(state.containerId, opened);
+}
+
+export function dnsRecords(ctx: Pick<NetworkContext, 'networks' | 'containers'>): DnsRecords {
+  return {
+    lookup(networkId, name) {
+      const wanted = name.toLowerCase();
+      const addresses: string[] = [];
+      for (const state of ctx.containers.values()) {
+        for (const endpoint of state.endpoints) {
+          if (endpoint.networkId !== networkId) continue;
+          if (endpoint.dnsNames.some((candidate) => candidate.toLowerCase() === wanted)) {
+            addresses.push(endpoint.address);
+          }
+        }
+      }
+      return addresses;
+    },
+    reverse(networkId, address) {
+      const network = ctx.networks.get(networkId);
+      for (const state of ctx.containers.values()) {
+        for (const endpoint of state.endpoints) {
+          if (endpoint.networkId === networkId && endpoint.address === address && network) {
+            return `${state.name}.${network.name}`;
+          }
+        }
+      }
+      return undefined;
+    },
+    forwards(networkId) {
+      return ctx.networks.get(networkId)?.internal !== true;
+    },
+    accepts(networkId, clientAddress) {
+      const subnet = ctx.networks.get(networkId)?.subnet;
+      const address = clientAddress.replace(/^::ffff:/, '');
+      return (
+        subnet !== undefined &&
+        isIpv4(address) &&
+        cidrContains(parseCidr(subnet), parseIpv4(address))
+      );
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { runcMessage } from './conmon-runc-driver';
+
+describe('runcMessage', () => {
+  it('extracts msg fields from runc log lines', () => {
+    const stderr =
+      'time="2026-01-01T00:00:00Z" level=error msg="runc create failed: unable to start container process: exec: \\"nope\\": executable file not found in $PATH"\n';
+    expect(runcMessage(stderr)).toBe(
+      'runc create failed: unable to start container process: exec: "nope": executable file not found in $PATH',
+    );
+  });
+
+  it('falls back to the raw text', () => {
+    expect(runcMessage('  plain failure \n')).toBe('plain failure');
+  });
+});

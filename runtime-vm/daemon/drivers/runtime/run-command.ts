@@ -1,0 +1,33 @@
+// Runs a short-lived helper binary (runc, mount) and turns a failure into an Error whose message
+// is the tool's own stderr, so users see what runc said rather than "exit status 1".
+import { execFile } from 'node:child_process';
+
+export class CommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly stderr: string,
+    readonly exitCode: number | null,
+  ) {
+    super(stderr.trim() || `${command} exited with ${exitCode ?? 'a signal'}`);
+    this.name = 'CommandError';
+  }
+}
+
+export function runCommand(file: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      args,
+      { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = typeof error.code === 'number' ? error.code : null;
+          reject(new CommandError(file, stderr || error.message, code));
+          return;
+        }
+        resolve(stdout);
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}

@@ -1,0 +1,108 @@
+// What containers need from the network service (the consumer owns this interface), and the
+// small conversions between its answers and Docker's container views.
+import type { ContainerRegistry } from './registry';
+
+export interface PortBindingView {
+  HostIp?: string;
+  HostPort?: string;
+}
+
+export type PortMapView = Record<string, PortBindingView[] | null>;
+
+export interface NetworkAttachment {
+  /** The namespace runc joins; null = the host's network namespace. */
+  netnsPath: string | null;
+  endpoints: Record<string, object>;
+  /** Nameservers for resolv.conf; null = derive from the host's. */
+  dnsServers: string[] | null;
+}
+
+/** How the network service finds containers and records their memberships. */
+export interface ContainerDirectoryView {
+  find(idOrName: string): Promise<{ id: string; name: string; running: boolean } | undefined>;
+  recordEndpointConfig(
+    containerId: string,
+    networkName: string,
+    config: object | null,
+  ): Promise<void>;
+}
+
+export interface ContainerNetworking {
+  /** Throws NotFoundError for an unknown network (create-time validation). */
+  resolve(idOrName: string): { id: string; name: string; driver: string };
+  attach(
+    containerId: string,
+    name: string,
+    networkMode: string,
+    endpointsConfig: Record<string, object> | null | undefined,
+    hostname?: string,
+  ): Promise<NetworkAttachment>;
+  detach(containerId: string): Promise<void>;
+  publishPorts(
+    containerId: string,
+    portBindings: PortMapView | null | undefined,
+    exposedPorts: Record<string, unknown> | null | undefined,
+    publishAll?: boolean,
+  ): Promise<PortMapView>;
+  release(containerId: string): Promise<void>;
+  endpointsOf(containerId: string): Record<string, object>;
+  portsOf(containerId: string): PortMapView;
+  renameContainer?(containerId: string, newName: string): Promise<void>;
+  setContainerDirectory?(directory: ContainerDirectoryView): void;
+}
+
+export interface PortSummary {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+/** `docker ps` Ports entries from a port map (exposed-only ports have no public side). */
+export function portSummaries(ports: PortMapView): PortSummary[] {
+  const result: PortSummary[] = [];
+  for (const [key, bindings] of Object.entries(ports)) {
+    const [port = '0', type = 'tcp'] = key.split('/');
+    if (!bindings || bindings.length === 0) {
+      result.push({ PrivatePort: Number(port), Type: type });
+      continue;
+    }
+    for (const binding of bindings) {
+      result.push({
+        IP: binding.HostIp || '0.0.0.0',
+        PrivatePort: Number(port),
+        PublicPort: Number(binding.HostPort),
+        Type: type,
+      });
+    }
+  }
+  return result;
+}
+
+/** The first endpoint's address, for the container's own /etc/hosts line. */
+export function primaryAddress(endpoints: Record<string, object>): string | undefined {
+  for (const endpoint of Object.values(endpoints)) {
+    const ip = (endpoint as { IPAddress?: unknown }).IPAddress;
+    if (typeof ip === 'string' && ip !== '') return ip;
+  }
+  return undefined;
+}
+
+/** The container lookups the network service needs for connect/disconnect. */
+export function containerDirectory(registry: ContainerRegistry): ContainerDirectoryView {
+  return {
+    find: async (ref) => {
+      const record = registry.find(ref);
+      if (!record) return undefined;
+      return { id: record.Id, name: record.Name.slice(1), running: record.State.Running };
+    },
+    recordEndpointConfig: async (containerId, networkName, config) => {
+      const record = registry.get(containerId);
+      const endpoints = { ...(record.NetworkingConfig?.EndpointsConfig ?? {}) };
+      if (config === null) delete endpoints[networkName];
+      else endpoints[networkName] = config;
+      record.NetworkingConfig = { EndpointsConfig: endpoints };
+      await registry.save(record);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Daemon start after a restart or a crash: removes creates that never finished, re-adopts the
+// containers that kept running (recording the exits that happened meanwhile, with restart
+// policies applied) and deletes runtime containers nobody owns.
+import { rm } from 'node:fs/promises';
+import type { Logger } from '../../logger';
+import type { OverlayRootfs } from '../../drivers/rootfs/overlay-rootfs';
+import type { RuntimeDriver } from '../../drivers/runtime/runtime-driver';
+import type { ContainerStore } from './container-store';
+import type { ContainerRegistry } from './registry';
+import type { ContainerRunner } from './runner';
+import type { ContainerRecord } from './types';
+import type { ContainerVolumes } from './volumes';
+
+export interface RecoveryDeps {
+  store: ContainerStore;
+  registry: ContainerRegistry;
+  runner: ContainerRunner;
+  runtime: RuntimeDriver;
+  rootfs: OverlayRootfs;
+  logger: Logger;
+  volumes?: ContainerVolumes;
+  removeRecord(record: ContainerRecord): Promise<void>;
+  startContainer(record: ContainerRecord): Promise<void>;
+}
+
+export async function recoverContainers(deps: RecoveryDeps): Promise<void> {
+  const { records, incomplete } = await deps.store.loadAll();
+  for (const dir of incomplete) {
+    deps.logger.warn('removing a container whose create did not finish', { dir });
+    await rm(dir, { recursive: true, force: true });
+  }
+  for (const record of records) {
+    deps.registry.add(record);
+    const names = (record.MountPoints ?? []).flatMap((point) => {
+      const name = (point as { Name?: unknown }).Name;
+      return typeof name === 'string' ? [name] : [];
+    });
+    deps.volumes?.reference(record.Id, names);
+  }
+  deps.runner.watch();
+  const known = new Set(records.map((r) => r.Id));
+  for (const state of await deps.runtime.list()) {
+    const record = deps.registry.byId(state.id);
+    if (!known.has(state.id) || (record && !record.State.Running && !record.State.Restarting)) {
+      // A start interrupted by the crash, or a container of a removal that did not finish.
+      await deps.runtime.delete(state.id, { force: true }).catch(() => undefined);
+    }
+  }
+  for (const record of records) {
+    if (record.State.Running || record.State.Restarting) {
+      record.State.Restarting = false;
+      record.State.Running = true;
+      await deps.runner.adopt(record).catch((error: unknown) => {
+        deps.logger.error('re-adopting a container failed', { id: record.Id, error });
+      });
+    } else if (record.State.Status === 'removing') {
+      await deps.removeRecord(record);
+    } else {
+      await deps.rootfs.unmount(deps.runner.rootfsPath(record.Id)).catch(() => undefined);
+    }
+  }
+  // dockerd: an `always` container that was stopped by hand comes back when the daemon starts.
+  for (const record of records) {
+    if (record.HostConfig.RestartPolicy?.Name !== 'always' || record.State.Running) continue;
+    if (record.State.Restarting || !record.ManuallyStopped) continue;
+    record.ManuallyStopped = false;
+    await deps.startContainer(record).catch((error: unknown) => {
+      deps.logger.warn('starting an always-restart container failed', { id: record.Id, error });
+    });
+  }
+}

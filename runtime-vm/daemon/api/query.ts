@@ -16,7 +16,9 @@ export function intValue(query: URLSearchParams, name: string, fallback: number)
   if (raw === null || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value)) {
-    throw new InvalidArgumentError(`invalid value for ${name}: ${JSON.stringify(raw)} is not an integer`);
+    throw new InvalidArgumentError(
+      `invalid value for ${name}: ${JSON.stringify(raw)} is not an integer`,
+    );
   }
   return value;
 }
@@ -96,7 +98,9 @@ export function parseTimestamp(raw: string, name: string, nowMs = Date.now()): n
   }
   const parsed = Date.parse(value);
   if (Number.isNaN(parsed)) {
-    throw new InvalidArgumentError(`invalid value for ${name}: ${JSON.stringify(raw)} is not a timestamp`);
+    throw new InvalidArgumentError(
+      `invalid value for ${name}: ${JSON.stringify(raw)} is not a timestamp`,
+    );
   }
   return parsed;
 }

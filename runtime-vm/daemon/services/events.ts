@@ -28,9 +28,10 @@ export class EventBus {
   private lastNano = 0;
 
   emit(input: EventInput): EngineEvent {
-    // timeNano must be strictly increasing so since/until replays are unambiguous.
+    // timeNano must be strictly increasing so since/until replays are unambiguous. Nanoseconds
+    // since the epoch exceed 2^53, so collisions step by a microsecond, which doubles can hold.
     let nano = Date.now() * 1_000_000;
-    if (nano <= this.lastNano) nano = this.lastNano + 1;
+    if (nano <= this.lastNano) nano = this.lastNano + 1000;
     this.lastNano = nano;
     const event: EngineEvent = {
       Type: input.Type,

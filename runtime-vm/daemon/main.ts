@@ -1,0 +1,59 @@
+// berthd entry point: parse flags, start the daemon, stop cleanly on SIGTERM/SIGINT.
+import { startDaemon } from './daemon';
+import { errorMessage } from './errors';
+import { createLogger } from './logger';
+import { loadOptions } from './config/options';
+
+async function main(): Promise<void> {
+  // A pull runs gunzip, blob writes and layer writes for several layers at once, all on libuv's
+  // threadpool (4 threads by default). Only effective before the pool's first use, i.e. here.
+  process.env['UV_THREADPOOL_SIZE'] ??= '16';
+  let options;
+  try {
+    options = loadOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`berthd: ${errorMessage(error)}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ level: options.logLevel });
+  let daemon;
+  try {
+    daemon = await startDaemon(options, logger);
+  } catch (error) {
+    logger.error('failed to start', { error: errorMessage(error) });
+    process.exit(1);
+  }
+  logger.info('berthd ready', {
+    hosts: options.hosts,
+    dataRoot: options.dataRoot,
+    pid: process.pid,
+  });
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    // Like dockerd: a repeated signal is not impatience enough to skip cleanup; a third one is.
+    signals++;
+    if (signals === 3) {
+      logger.warn('third signal: exiting without finishing shutdown', { signal });
+      process.exit(1);
+    }
+    if (signals > 1) {
+      logger.warn('already shutting down', { signal });
+      return;
+    }
+    logger.info('shutting down', { signal });
+    daemon
+      .stop()
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        logger.error('shutdown failed', { error: errorMessage(error) });
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

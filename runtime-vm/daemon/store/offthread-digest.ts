@@ -1,0 +1,108 @@
+// SHA-256 of large streams on worker threads: layer blobs and their uncompressed tars are hashed
+// while they stream, and doing that on the main thread would cap pull throughput. Chunks are
+// copied to a small pool of workers; the digest is requested at the end, in order.
+import { Transform, type TransformCallback } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { SystemError } from '../errors';
+
+const workerSource = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const hashes = new Map();
+parentPort.on('message', (message) => {
+  if (message.type === 'update') {
+    let hash = hashes.get(message.id);
+    if (!hash) {
+      hash = createHash('sha256');
+      hashes.set(message.id, hash);
+    }
+    hash.update(new Uint8Array(message.data));
+  } else if (message.type === 'digest') {
+    const hash = hashes.get(message.id) || createHash('sha256');
+    hashes.delete(message.id);
+    parentPort.postMessage({ id: message.id, digest: hash.digest('hex') });
+  } else if (message.type === 'drop') {
+    hashes.delete(message.id);
+  }
+});
+`;
+
+interface Pending {
+  resolve: (digest: string) => void;
+  reject: (error: Error) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  waiting: Map<number, Pending>;
+}
+
+const poolSize = 2;
+const pool: Array<PoolWorker | undefined> = [];
+let nextId = 1;
+
+function workerFor(id: number): PoolWorker {
+  const index = id % poolSize;
+  let entry = pool[index];
+  if (!entry) {
+    const worker = new Worker(workerSource, { eval: true });
+    // Idle hash workers must not keep the daemon (or a test) alive.
+    worker.unref();
+    const created: PoolWorker = { worker, waiting: new Map() };
+    worker.on('message', (message: { id: number; digest: string }) => {
+      created.waiting.get(message.id)?.resolve(`sha256:${message.digest}`);
+      created.waiting.delete(message.id);
+    });
+    worker.on('error', (error) => {
+      // A dead worker is replaced on next use; its pending digests fail instead of hanging.
+      pool[index] = undefined;
+      for (const pending of created.waiting.values()) {
+        pending.reject(new SystemError(`hash worker failed: ${error.message}`));
+      }
+      created.waiting.clear();
+    });
+    pool[index] = created;
+    entry = created;
+  }
+  return entry;
+}
+
+/** A pass-through stream whose bytes are hashed off the main thread. */
+export class OffThreadDigestingStream extends Transform {
+  bytes = 0;
+  private readonly id = nextId++;
+  private readonly entry = workerFor(this.id);
+
+  constructor() {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    const copy = (chunk.buffer as ArrayBuffer).slice(
+      chunk.byteOffset,
+      chunk.byteOffset + chunk.length,
+    );
+    this.entry.worker.postMessage({ type: 'update', id: this.id, data: copy }, [copy]);
+    done(null, chunk);
+  }
+
+  /** The digest of everything that passed through; call once, after the stream finished. */
+  digest(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.entry.waiting.set(this.id, { resolve, reject });
+      this.entry.worker.postMessage({ type: 'digest', id: this.id });
+    });
+  }
+
+  /** Frees the worker's state when the digest will never be asked for (failed transfers). */
+  discard(): void {
+    this.entry.worker.postMessage({ type: 'drop', id: this.id });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A finished stream is destroyed too (autoDestroy) and its digest is still wanted.
+    if (error) this.discard();
+    callback(error);
+  }
+}

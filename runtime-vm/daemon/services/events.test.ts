@@ -4,12 +4,21 @@ import { EventBus, matchesEventFilters } from './events';
 describe('EventBus', () => {
   it('adds wire fields, legacy fields, strictly increasing timeNano, and a bounded buffer', () => {
     const bus = new EventBus();
-    const first = bus.emit({ Type: 'container', Action: 'start', Actor: { ID: 'abc', Attributes: { image: 'busybox', name: 'c1' } } });
-    const second = bus.emit({ Type: 'image', Action: 'pull', Actor: { ID: 'busybox:latest', Attributes: {} } });
+    const first = bus.emit({
+      Type: 'container',
+      Action: 'start',
+      Actor: { ID: 'abc', Attributes: { image: 'busybox', name: 'c1' } },
+    });
+    const second = bus.emit({
+      Type: 'image',
+      Action: 'pull',
+      Actor: { ID: 'busybox:latest', Attributes: {} },
+    });
     expect(first).toMatchObject({ scope: 'local', status: 'start', id: 'abc', from: 'busybox' });
     expect(second.timeNano).toBeGreaterThan(first.timeNano);
     expect(second.time).toBe(Math.floor(second.timeNano / 1e9));
-    for (let i = 0; i < 300; i++) bus.emit({ Type: 'daemon', Action: 'reload', Actor: { ID: 'd', Attributes: {} } });
+    for (let i = 0; i < 300; i++)
+      bus.emit({ Type: 'daemon', Action: 'reload', Actor: { ID: 'd', Attributes: {} } });
     expect(bus.history()).toHaveLength(256);
   });
 
@@ -32,9 +41,13 @@ describe('EventBus', () => {
     const event = bus.emit({
       Type: 'container',
       Action: 'exec_start: sh',
-      Actor: { ID: 'a'.repeat(64), Attributes: { name: 'web', image: 'nginx:latest', tier: 'front' } },
+      Actor: {
+        ID: 'a'.repeat(64),
+        Attributes: { name: 'web', image: 'nginx:latest', tier: 'front' },
+      },
     });
-    const f = (o: Record<string, string[]>) => matchesEventFilters(event, new Map(Object.entries(o)));
+    const f = (o: Record<string, string[]>) =>
+      matchesEventFilters(event, new Map(Object.entries(o)));
     expect(f({ type: ['container'], event: ['exec_start'] })).toBe(true);
     expect(f({ container: ['web'] })).toBe(true);
     expect(f({ container: ['aaaaaaaaaaaa'] })).toBe(true);

@@ -137,5 +137,7 @@ export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
     // is an already-ended placeholder, and with one it is the same socket as the output.
     output.on('close', onClientGone);
     output.on('error', onClientGone);
+    // The client may have left while the process was being reached: no close event will come.
+    if (output.destroyed) onClientGone();
   });
 }

@@ -67,6 +67,8 @@ function toMessages(records: LogRecord[], timestamps: boolean): LogMessage[] {
 
 /** Writes a batch, waiting for the socket to drain so a slow reader slows the file reads. */
 function writeBatch(ctx: RequestContext, data: Buffer): Promise<void> {
+  // A client that left will never drain: stop waiting, the reader sees the abort.
+  if (ctx.res.destroyed || ctx.res.writableEnded) return Promise.resolve();
   if (ctx.res.write(data)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -115,9 +117,10 @@ async function logs(backend: ContainerStreamsBackend, ctx: RequestContext): Prom
     signal: ctx.signal,
     stopped,
   })) {
+    if (ctx.signal.aborted || ctx.res.destroyed) break;
     await writeBatch(ctx, encodeLogMessages(toMessages(batch, timestamps), !target.tty));
   }
-  ctx.res.end();
+  if (!ctx.res.destroyed) ctx.res.end();
 }
 
 async function attach(backend: ContainerStreamsBackend, ctx: RequestContext): Promise<void> {

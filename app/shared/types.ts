@@ -176,6 +176,8 @@ export type Theme = 'light' | 'dark' | 'system';
 export interface Settings {
   theme: Theme;
   defaultShell: string;
+  /** The terminal's shell choice remembered per image (shell = auto|bash|zsh|sh|custom command). */
+  shellsByImage?: Record<string, { shell: string; user?: string; workdir?: string }>;
   activeEngineId: string;
   manualEngines: EngineConfig[];
 }

@@ -6,8 +6,12 @@ import { SettingsStore } from '../engine/settings-store';
 import { createContainersService } from './containers-service';
 import { createEngineService } from './engine-service';
 import { createImagesService } from './images-service';
+import { createInspectService } from './inspect-service';
+import { createLogsService } from './logs-service';
 import { createNetworksService } from './networks-service';
 import { createSettingsService } from './settings-service';
+import { createStatsService } from './stats-service';
+import { createTerminalService } from './terminal-service';
 import { createVolumesService } from './volumes-service';
 
 export interface ServicesOptions {
@@ -42,6 +46,10 @@ export function createServices(options: ServicesOptions): ServicesRuntime {
       volumes: createVolumesService(engines),
       networks: createNetworksService(engines),
       settings: createSettingsService(settings),
+      terminal: createTerminalService(engines),
+      logs: createLogsService(engines),
+      stats: createStatsService(engines),
+      inspect: createInspectService(engines),
     },
   };
 }

@@ -13,6 +13,7 @@ import type {
 import { api, type ConnectionState } from '../client/connection';
 import { bridge } from '../client/electron-channel';
 import { emptyResource, makeRefresher, toErrorData, type ResourceState } from './resource-slice';
+import { createWorkbenchSlice, type WorkbenchState } from './workbench-slice';
 
 export type ResourceName = 'containers' | 'images' | 'volumes' | 'networks';
 
@@ -22,7 +23,7 @@ export interface Notice {
   message: string;
 }
 
-export interface BerthState {
+export interface BerthState extends WorkbenchState {
   connection: { state: ConnectionState; detail: string };
   engineStatus: EngineStatus | undefined;
   engines: { engines: EngineConfig[]; activeId: string };
@@ -43,7 +44,9 @@ export interface BerthState {
   refreshAll(): Promise<void>;
   setStats(snapshots: ContainerStatsSnapshot[]): void;
   loadSettings(): Promise<void>;
-  updateSettings(patch: Partial<Pick<Settings, 'theme' | 'defaultShell'>>): Promise<void>;
+  updateSettings(
+    patch: Partial<Pick<Settings, 'theme' | 'defaultShell' | 'shellsByImage'>>,
+  ): Promise<void>;
   notify(kind: Notice['kind'], message: string): void;
   dismiss(id: number): void;
   setPaletteOpen(open: boolean): void;
@@ -82,6 +85,7 @@ export const useBerth = create<BerthState>()((set, get) => {
   };
 
   return {
+    ...createWorkbenchSlice(set, get),
     connection: { state: 'connecting', detail: '' },
     engineStatus: undefined,
     engines: { engines: [], activeId: '' },

@@ -2,8 +2,12 @@
 import { containersSpec, type ContainersService } from './containers';
 import { engineSpec, type EngineService } from './engine';
 import { imagesSpec, type ImagesService } from './images';
+import { inspectSpec, type InspectService } from './inspect';
+import { logsSpec, type LogsService } from './logs';
 import { networksSpec, type NetworksService } from './networks';
 import { settingsSpec, type SettingsService } from './settings';
+import { statsSpec, type StatsService } from './stats';
+import { terminalSpec, type TerminalService } from './terminal';
 import { volumesSpec, type VolumesService } from './volumes';
 
 export const contract = {
@@ -13,6 +17,10 @@ export const contract = {
   volumes: volumesSpec,
   networks: networksSpec,
   settings: settingsSpec,
+  terminal: terminalSpec,
+  logs: logsSpec,
+  stats: statsSpec,
+  inspect: inspectSpec,
 };
 
 export type Contract = typeof contract;
@@ -25,4 +33,8 @@ export interface BerthServices {
   volumes: VolumesService;
   networks: NetworksService;
   settings: SettingsService;
+  terminal: TerminalService;
+  logs: LogsService;
+  stats: StatsService;
+  inspect: InspectService;
 }

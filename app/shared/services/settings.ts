@@ -8,6 +8,15 @@ export const settingsSpec = {
     v.object({
       theme: v.optional(v.literal('light', 'dark', 'system')),
       defaultShell: v.optional(v.string({ min: 1, max: 256, pattern: /^[^\p{Cc}]+$/u })),
+      shellsByImage: v.optional(
+        v.record(
+          v.object({
+            shell: v.string({ min: 1, max: 1024, pattern: /^[^\p{Cc}]+$/u }),
+            user: v.optional(v.string({ max: 256 })),
+            workdir: v.optional(v.string({ max: 4096 })),
+          }),
+        ),
+      ),
     }),
   ),
 };

@@ -41,6 +41,7 @@ export const ContainerRowView = memo(function ContainerRowView({
   busy,
   onToggle,
   onAction,
+  onOpen,
 }: {
   container: ContainerSummary;
   grouped: boolean;
@@ -49,6 +50,8 @@ export const ContainerRowView = memo(function ContainerRowView({
   busy: boolean;
   onToggle: (id: string, on: boolean) => void;
   onAction: (container: ContainerSummary, action: ContainerAction) => void;
+  /** Opens the container's details (terminal, logs, stats, inspect, under the hood). */
+  onOpen: (id: string) => void;
 }) {
   const running = container.state === 'running';
   return (
@@ -64,7 +67,14 @@ export const ContainerRowView = memo(function ContainerRowView({
         onChange={(event) => onToggle(container.id, event.target.checked)}
       />
       <span className="cell name" title={container.id}>
-        {container.name}
+        <button
+          type="button"
+          className="link"
+          data-testid={`open-${container.name}`}
+          onClick={() => onOpen(container.id)}
+        >
+          {container.name}
+        </button>
       </span>
       <span className="cell image" title={container.image}>
         {container.image}

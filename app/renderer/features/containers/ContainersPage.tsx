@@ -5,6 +5,7 @@ import { ErrorPanel } from '../../components/ErrorPanel';
 import { VirtualList } from '../../components/VirtualList';
 import { toErrorData } from '../../stores/resource-slice';
 import { useBerth } from '../../stores/store';
+import { ContainerDetails } from '../workbench/ContainerDetails';
 import { actionLabels } from './ContainerActions';
 import { ContainerRowView } from './ContainerRowView';
 import { buildRows, type ContainerRow, type StateFilter } from './container-rows';
@@ -25,6 +26,8 @@ export function ContainersPage() {
   const refresh = useBerth((state) => state.refresh);
   const openRunDialog = useBerth((state) => state.openRunDialog);
   const notify = useBerth((state) => state.notify);
+  const openDetails = useBerth((state) => state.openDetails);
+  const detailsId = useBerth((state) => state.details?.containerId);
   const [search, setSearch] = useState('');
   const [filter, setFilter] = useState<StateFilter>('all');
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
@@ -161,9 +164,15 @@ export function ContainersPage() {
         busy={busy.has(row.container.id)}
         onToggle={toggleOne}
         onAction={runOne}
+        onOpen={openDetails}
       />
     );
   };
+
+  const detailsContainer = detailsId
+    ? resource.items.find((container) => container.id === detailsId)
+    : undefined;
+  if (detailsContainer) return <ContainerDetails container={detailsContainer} />;
 
   return (
     <div className="resource-page">

@@ -105,6 +105,8 @@ export class ConmonExecLauncher {
       child = spawn(this.paths.conmonPath, args, {
         stdio: ['ignore', diagnostics, diagnostics, 'pipe', 'pipe', 'pipe'],
         detached: true,
+        // conmon drops an `oom` marker in its working directory: keep it in the session.
+        cwd: sessionDir,
         env: {
           PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
           _OCI_SYNCPIPE: '3',

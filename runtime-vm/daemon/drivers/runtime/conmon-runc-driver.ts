@@ -93,6 +93,8 @@ export class ConmonRuncDriver implements RuntimeDriver {
       child = spawn(this.conmonPath, args, {
         stdio: ['ignore', diagnostics, diagnostics, 'pipe', 'pipe'],
         detached: true,
+        // conmon drops an `oom` marker in its working directory on OOM: keep it in the bundle.
+        cwd: bundleDir,
         env: {
           PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
           _OCI_SYNCPIPE: '3',

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
-import type { BenchEngine, Scenario } from './harness';
+import type { BenchContext, BenchEngine, Scenario } from './harness';
 
 const execFileAsync = promisify(execFile);
 
@@ -46,6 +46,26 @@ export function apiGet(
 
 const runName = (engine: BenchEngine, what: string) => `bench-${what}-${engine.name}`;
 
+/** Pulls the bench image and leaves a container named after `what` sleeping in the background. */
+async function startSleeper(
+  engine: BenchEngine,
+  context: BenchContext,
+  what: string,
+): Promise<void> {
+  await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
+  await docker(engine, [
+    'run',
+    '-d',
+    '--network',
+    'none',
+    '--name',
+    runName(engine, what),
+    imageRef(context.registryHost),
+    'sleep',
+    '3600',
+  ]);
+}
+
 export const runRemoveTrue: Scenario = {
   name: 'docker run --rm busybox true',
   unit: 'ms',
@@ -66,20 +86,7 @@ export const execTrue: Scenario = {
   higherIsBetter: false,
   samples: 15,
   goalRatio: 0.6,
-  prepare: async (engine, context) => {
-    await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
-    await docker(engine, [
-      'run',
-      '-d',
-      '--network',
-      'none',
-      '--name',
-      runName(engine, 'exec'),
-      imageRef(context.registryHost),
-      'sleep',
-      '3600',
-    ]);
-  },
+  prepare: (engine, context) => startSleeper(engine, context, 'exec'),
   sample: (engine) => timed(() => docker(engine, ['exec', runName(engine, 'exec'), 'true'])),
   cleanup: async (engine) => void (await docker(engine, ['rm', '-f', runName(engine, 'exec')])),
 };
@@ -124,20 +131,7 @@ export const statsNoStream: Scenario = {
   higherIsBetter: false,
   samples: 10,
   goalRatio: 0.1,
-  prepare: async (engine, context) => {
-    await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
-    await docker(engine, [
-      'run',
-      '-d',
-      '--network',
-      'none',
-      '--name',
-      runName(engine, 'stats'),
-      imageRef(context.registryHost),
-      'sleep',
-      '3600',
-    ]);
-  },
+  prepare: (engine, context) => startSleeper(engine, context, 'stats'),
   sample: (engine) =>
     timed(() => apiGet(engine, `/containers/${runName(engine, 'stats')}/stats?stream=false`)),
   cleanup: async (engine) => void (await docker(engine, ['rm', '-f', runName(engine, 'stats')])),

@@ -28,6 +28,29 @@ describe('stream framing', () => {
     ]);
   });
 
+  it('puts consecutive messages of one stream in one frame', () => {
+    const line = (stream: StreamType.Stdout | StreamType.Stderr, text: string) => ({
+      stream,
+      text: Buffer.from(text),
+      newline: true,
+    });
+    const batch = encodeLogMessages(
+      [
+        line(StreamType.Stdout, 'a'),
+        line(StreamType.Stdout, 'b'),
+        line(StreamType.Stderr, 'c'),
+        line(StreamType.Stdout, 'd'),
+      ],
+      true,
+    );
+    expect([...parseFrames(batch)].map((f) => [f.stream, f.payload.toString()])).toEqual([
+      [StreamType.Stdout, 'a\nb\n'],
+      [StreamType.Stderr, 'c\n'],
+      [StreamType.Stdout, 'd\n'],
+    ]);
+    expect(batch.length).toBe(3 * 8 + 8);
+  });
+
   it('writes raw bytes for a TTY', () => {
     const raw = encodeLogMessages(
       [{ stream: StreamType.Stdout, text: Buffer.from('x'), newline: true }],

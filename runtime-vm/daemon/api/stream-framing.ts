@@ -33,30 +33,42 @@ export interface LogMessage {
 const NEWLINE = 0x0a;
 
 /**
- * Renders many messages into one buffer, so a batch costs one socket write. This is where the
- * logs throughput comes from: no per-line allocation beyond the output buffer itself.
+ * Renders many messages into one buffer, so a batch costs one socket write. Consecutive messages
+ * of the same stream share one frame: the protocol gives frames no meaning beyond their stream,
+ * and clients (the CLI's stdcopy, docker-modem's demux) pay per frame, so one frame per line
+ * would make the client the bottleneck.
  */
 export function encodeLogMessages(messages: LogMessage[], multiplexed: boolean): Buffer {
   let size = 0;
+  let previous: StreamType | undefined;
   for (const message of messages) {
-    size += (multiplexed ? FRAME_HEADER_SIZE : 0) + messageLength(message);
+    if (multiplexed && message.stream !== previous) size += FRAME_HEADER_SIZE;
+    previous = message.stream;
+    size += messageLength(message);
   }
   const out = Buffer.allocUnsafe(size);
   let offset = 0;
+  let headerAt = -1;
+  previous = undefined;
+  const closeFrame = () => {
+    if (headerAt >= 0) out.writeUInt32BE(offset - headerAt - FRAME_HEADER_SIZE, headerAt + 4);
+  };
   for (const message of messages) {
-    const length = messageLength(message);
-    if (multiplexed) {
+    if (multiplexed && message.stream !== previous) {
+      closeFrame();
+      headerAt = offset;
       out[offset] = message.stream;
       out[offset + 1] = 0;
       out[offset + 2] = 0;
       out[offset + 3] = 0;
-      out.writeUInt32BE(length, offset + 4);
       offset += FRAME_HEADER_SIZE;
     }
+    previous = message.stream;
     if (message.prefix) offset += out.write(message.prefix, offset, 'latin1');
     offset += message.text.copy(out, offset);
     if (message.newline) out[offset++] = NEWLINE;
   }
+  if (multiplexed) closeFrame();
   return out;
 }
 

@@ -60,8 +60,8 @@ export async function measureMemory(
   context: BenchContext,
 ): Promise<MemoryResult> {
   await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
-  // Let start-up garbage settle before reading the idle figure.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // Idle means nothing has happened for a while: both engines get 8 s after the pull.
+  await new Promise((resolve) => setTimeout(resolve, 8000));
   const idle = daemonRss(processes);
   const names = Array.from(
     { length: CONTAINERS },

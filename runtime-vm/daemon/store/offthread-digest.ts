@@ -35,36 +35,55 @@ interface Pending {
 interface PoolWorker {
   worker: Worker;
   waiting: Map<number, Pending>;
+  /** Streams that may still send to this worker. */
+  active: number;
+  idleTimer: NodeJS.Timeout | undefined;
 }
+
+/** An idle worker holds a V8 isolate (tens of MiB): it is stopped after this long unused. */
+const IDLE_WORKER_MS = 5000;
 
 const poolSize = 2;
 const pool: Array<PoolWorker | undefined> = [];
 let nextId = 1;
 
+function release(index: number, entry: PoolWorker): void {
+  entry.active--;
+  if (entry.active > 0) return;
+  entry.idleTimer = setTimeout(() => {
+    if (entry.active > 0 || pool[index] !== entry) return;
+    pool[index] = undefined;
+    void entry.worker.terminate();
+  }, IDLE_WORKER_MS);
+  entry.idleTimer.unref();
+}
+
 function workerFor(id: number): PoolWorker {
   const index = id % poolSize;
-  let entry = pool[index];
-  if (!entry) {
-    const worker = new Worker(workerSource, { eval: true });
-    // Idle hash workers must not keep the daemon (or a test) alive.
-    worker.unref();
-    const created: PoolWorker = { worker, waiting: new Map() };
-    worker.on('message', (message: { id: number; digest: string }) => {
-      created.waiting.get(message.id)?.resolve(`sha256:${message.digest}`);
-      created.waiting.delete(message.id);
-    });
-    worker.on('error', (error) => {
-      // A dead worker is replaced on next use; its pending digests fail instead of hanging.
-      pool[index] = undefined;
-      for (const pending of created.waiting.values()) {
-        pending.reject(new SystemError(`hash worker failed: ${error.message}`));
-      }
-      created.waiting.clear();
-    });
-    pool[index] = created;
-    entry = created;
+  const entry = pool[index];
+  if (entry) {
+    clearTimeout(entry.idleTimer);
+    entry.active++;
+    return entry;
   }
-  return entry;
+  const worker = new Worker(workerSource, { eval: true });
+  // Idle hash workers must not keep the daemon (or a test) alive.
+  worker.unref();
+  const created: PoolWorker = { worker, waiting: new Map(), active: 1, idleTimer: undefined };
+  worker.on('message', (message: { id: number; digest: string }) => {
+    created.waiting.get(message.id)?.resolve(`sha256:${message.digest}`);
+    created.waiting.delete(message.id);
+  });
+  worker.on('error', (error) => {
+    // A dead worker is replaced on next use; its pending digests fail instead of hanging.
+    pool[index] = undefined;
+    for (const pending of created.waiting.values()) {
+      pending.reject(new SystemError(`hash worker failed: ${error.message}`));
+    }
+    created.waiting.clear();
+  });
+  pool[index] = created;
+  return created;
 }
 
 /** A pass-through stream whose bytes are hashed off the main thread. */
@@ -72,6 +91,13 @@ export class OffThreadDigestingStream extends Transform {
   bytes = 0;
   private readonly id = nextId++;
   private readonly entry = workerFor(this.id);
+  private released = false;
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    release(this.id % poolSize, this.entry);
+  }
 
   constructor() {
     super({ highWaterMark: 1024 * 1024 });
@@ -89,15 +115,16 @@ export class OffThreadDigestingStream extends Transform {
 
   /** The digest of everything that passed through; call once, after the stream finished. */
   digest(): Promise<string> {
-    return new Promise((resolve, reject) => {
+    return new Promise<string>((resolve, reject) => {
       this.entry.waiting.set(this.id, { resolve, reject });
       this.entry.worker.postMessage({ type: 'digest', id: this.id });
-    });
+    }).finally(() => this.release());
   }
 
   /** Frees the worker's state when the digest will never be asked for (failed transfers). */
   discard(): void {
     this.entry.worker.postMessage({ type: 'drop', id: this.id });
+    this.release();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

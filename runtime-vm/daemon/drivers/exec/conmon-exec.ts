@@ -12,6 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConmonAttachConnection } from '../attach/conmon-attach';
+import { runcMessage } from '../runtime/conmon-runc-driver';
 
 export interface ConmonExecPaths {
   conmonPath: string;
@@ -146,7 +147,7 @@ export class ConmonExecLauncher {
           started.message ??
           (await readFile(join(sessionDir, 'conmon.log'), 'utf8').catch(() => ''));
         throw new ExecStartError(
-          runcErrorText(detail) || 'the OCI runtime could not start the exec process',
+          runcMessage(detail) || 'the OCI runtime could not start the exec process',
         );
       }
       const exited = nextMessage(messages, 'sync pipe')
@@ -176,14 +177,6 @@ export async function readExecExit(sessionDir: string): Promise<number | undefin
   } catch {
     return undefined;
   }
-}
-
-/** runc's `time=... level=error msg="..."` lines, reduced to their messages. */
-function runcErrorText(stderr: string): string {
-  const messages = [...stderr.matchAll(/msg="((?:[^"\\]|\\.)*)"/g)].map((m) =>
-    (m[1] ?? '').replace(/\\"/g, '"'),
-  );
-  return messages.length > 0 ? messages.join(': ') : stderr.trim();
 }
 
 /** conmon writes one JSON object per line on its pipes. */

@@ -115,6 +115,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cli?.run(['rm', '-f', 'streams-main', 'streams-logs', 'streams-stopped']);
+  cli?.dispose();
   await berthd?.stop();
   await registry?.stop();
 });

@@ -18,21 +18,10 @@ let berthd: RunningBerthd;
 let cli: DockerCli;
 let image: string;
 
-/** The container's output, from conmon's k8s-file log (independent of the logs endpoint). */
-function logOf(id: string): string {
-  const path = join(berthd.dataRoot, 'containers', id, 'container.log');
-  if (!existsSync(path)) return '';
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split(' ').slice(3).join(' '))
-    .join('\n');
-}
-
 async function runToEnd(args: string[]): Promise<{ id: string; code: number; log: string }> {
   const id = (await cli.ok(['run', '-d', ...args])).trim();
   const code = Number((await cli.ok(['wait', id])).trim());
-  return { id, code, log: logOf(id) };
+  return { id, code, log: berthd.containerOutput(id) };
 }
 
 function rawRequest(

@@ -1,8 +1,6 @@
 // Containers on berthd's networks through the docker CLI: published ports answered from
 // 127.0.0.1, names and aliases resolved by the embedded DNS between containers on a user network,
 // isolation from another network, named volumes, and no kernel leftovers after the daemon stops.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxImage } from '../fixtures/images';
 import { startRegistryWithFixtures, type TestRegistry } from '../fixtures/registry';
@@ -44,21 +42,10 @@ afterAll(async () => {
   expect(after.namespaces.filter((ns) => ns.startsWith(names.namespacePrefix))).toEqual([]);
 });
 
-/** The container's output, from conmon's k8s-file log (no attach stream needed). */
-function logOf(id: string): string {
-  const path = join(berthd.dataRoot, 'containers', id, 'container.log');
-  if (!existsSync(path)) return '';
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split(' ').slice(3).join(' '))
-    .join('\n');
-}
-
 async function runToEnd(args: string[]): Promise<{ id: string; code: number; log: string }> {
   const id = (await cli.ok(['run', '-d', ...args])).trim();
   const code = Number((await cli.ok(['wait', id])).trim());
-  const log = logOf(id);
+  const log = berthd.containerOutput(id);
   await cli.ok(['rm', id]);
   return { id, code, log };
 }

@@ -29,6 +29,8 @@ export interface RunningBerthd {
   readonly pid: number;
   /** Everything berthd wrote to stderr so far (JSON log lines). */
   logs(): string;
+  /** A container's output read from conmon's k8s-file log (no attach or logs stream needed). */
+  containerOutput(id: string): string;
   /** SIGTERM, wait for exit, then remove every directory this helper created. */
   stop(): Promise<void>;
   /** SIGKILL without cleanup of state: a crash. restart() brings it back on the same dirs. */
@@ -165,6 +167,7 @@ export async function startBerthd(options: BerthdOptions = {}): Promise<RunningB
       return child?.pid ?? -1;
     },
     logs: () => logText,
+    containerOutput: (id) => containerOutput(dataRoot, id),
     async stop() {
       await terminate('SIGTERM');
       unmountUnder(root);
@@ -178,4 +181,14 @@ export async function startBerthd(options: BerthdOptions = {}): Promise<RunningB
       await launch();
     },
   };
+}
+
+function containerOutput(dataRoot: string, id: string): string {
+  const path = join(dataRoot, 'containers', id, 'container.log');
+  if (!existsSync(path)) return '';
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ').slice(3).join(' '))
+    .join('\n');
 }

@@ -25,9 +25,16 @@ const esmRequireBanner = [
   'const __dirname = __berthDirname(__filename);',
 ].join(' ');
 
-rmSync('dist', { recursive: true, force: true });
+// `--berthd-only PATH` bundles just berthd to PATH, so people changing the daemon can test their
+// own bundle (BERTH_BERTHD_BUNDLE) while others keep using dist/.
+const berthdOnlyFlag = process.argv.indexOf('--berthd-only');
+const berthdOnlyPath = berthdOnlyFlag >= 0 ? process.argv[berthdOnlyFlag + 1] : undefined;
+if (berthdOnlyFlag >= 0 && !berthdOnlyPath) throw new Error('--berthd-only needs an output path');
+const entries = berthdOnlyPath ? [{ ...nodeEntries[0], out: berthdOnlyPath }] : nodeEntries;
+
+if (!berthdOnlyPath) rmSync('dist', { recursive: true, force: true });
 await Promise.all(
-  nodeEntries.map((entry) =>
+  entries.map((entry) =>
     esbuild({
       entryPoints: [entry.in],
       outfile: entry.out,
@@ -43,5 +50,9 @@ await Promise.all(
     }),
   ),
 );
-await viteBuild({ configFile: 'app/renderer/vite.config.ts', logLevel: 'warn' });
-console.log('built dist/');
+if (berthdOnlyPath) {
+  console.log(`built ${berthdOnlyPath}`);
+} else {
+  await viteBuild({ configFile: 'app/renderer/vite.config.ts', logLevel: 'warn' });
+  console.log('built dist/');
+}

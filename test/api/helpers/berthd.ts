@@ -6,7 +6,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
-export const berthdBundle = new URL('../../../dist/berthd.mjs', import.meta.url).pathname;
+// BERTH_BERTHD_BUNDLE: a bundle made by `node scripts/build.mjs --berthd-only PATH`.
+export const berthdBundle =
+  process.env.BERTH_BERTHD_BUNDLE ?? new URL('../../../dist/berthd.mjs', import.meta.url).pathname;
 
 export interface BerthdOptions {
   /** Extra command-line flags, e.g. ['--log-level', 'debug']. */

@@ -6,6 +6,12 @@ import { boolValue, parseFilters, parseTimestamp } from '../query';
 import { ProgressStream } from '../progress-stream';
 import { writeJson, writeEmpty } from '../respond';
 import type { RequestContext, Route } from '../route';
+import { openUrlSource, parseImportUrl } from '../../services/images/url-source';
+import {
+  parseSearchFilters,
+  parseSearchLimit,
+  type SearchFilters,
+} from '../../services/images/search';
 
 type ProgressSink = (message: object) => void;
 
@@ -38,6 +44,13 @@ export interface ImagesBackend {
   tag(source: string, repo: string, tag: string | undefined): Promise<void>;
   remove(name: string, force: boolean): Promise<unknown[]>;
   prune(options: { all: boolean; untilMs?: number; labels?: string[] }): Promise<unknown>;
+  search(options: {
+    term: string;
+    limit: number;
+    filters: SearchFilters;
+    credentials: RegistryCredentials;
+    signal?: AbortSignal;
+  }): Promise<unknown[]>;
 }
 
 export function registryCredentials(ctx: RequestContext): RegistryCredentials {
@@ -69,16 +82,12 @@ export function imagesRoutes(backend: ImagesBackend): Route[] {
             onProgress: progress.write,
           });
         } else if (fromSrc) {
-          if (fromSrc !== '-') {
-            throw new InvalidArgumentError(
-              'fromSrc must be "-" (the request body); importing from a URL is not supported',
-            );
-          }
+          const url = fromSrc === '-' ? undefined : parseImportUrl(fromSrc);
           const id = await backend.importImage({
-            source: ctx.req,
+            source: url ? await openUrlSource(url, ctx.signal) : ctx.req,
             repo: ctx.query.get('repo') || undefined,
             tag: ctx.query.get('tag') || undefined,
-            message: ctx.query.get('message') || undefined,
+            message: ctx.query.get('message') || (url ? `Imported from ${url.href}` : undefined),
             changes: ctx.query.getAll('changes'),
             platform: ctx.query.get('platform') || undefined,
             signal: ctx.signal,
@@ -121,6 +130,22 @@ export function imagesRoutes(backend: ImagesBackend): Route[] {
           references,
         });
         writeJson(ctx.res, 200, list);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/images/search',
+      handler: async (ctx) => {
+        const results = await backend.search({
+          term: ctx.query.get('term') ?? '',
+          limit: parseSearchLimit(ctx.query.get('limit')),
+          filters: parseSearchFilters(
+            parseFilters(ctx.query, ['is-official', 'is-automated', 'stars']),
+          ),
+          credentials: registryCredentials(ctx),
+          signal: ctx.signal,
+        });
+        writeJson(ctx.res, 200, results);
       },
     },
     {

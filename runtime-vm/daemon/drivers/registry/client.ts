@@ -91,6 +91,11 @@ export class RegistryClient {
     return new RegistrySession(this, domain, path, credentials, push ? 'pull,push' : 'pull');
   }
 
+  /** A session for registry-wide reads (search, the catalog). */
+  registrySession(domain: string, credentials: RegistryCredentials): RegistrySession {
+    return new RegistrySession(this, domain, '', credentials, 'pull', 'registry:catalog:*');
+  }
+
   /** One HTTP exchange, following redirects; Authorization is only sent to the original host. */
   async send(url: URL, options: SendOptions, redirects = 0): Promise<IncomingMessage> {
     const headers: Record<string, string> = {
@@ -161,9 +166,16 @@ export class RegistrySession {
     readonly path: string,
     private readonly credentials: RegistryCredentials,
     private readonly actions: string,
+    /** Token scope other than the repository's, e.g. `registry:catalog:*`. */
+    private readonly scopeOverride?: string,
   ) {
     this.base = client.baseUrl(domain);
     if (credentials.registryToken) this.authorization = `Bearer ${credentials.registryToken}`;
+  }
+
+  private get scope(): string | undefined {
+    if (this.scopeOverride) return this.scopeOverride;
+    return this.path === '' ? undefined : `repository:${this.path}:${this.actions}`;
   }
 
   /** Sends with auth; on a first 401, answers the challenge and retries once. */
@@ -196,8 +208,7 @@ export class RegistrySession {
       const tokenUrl = new URL(realm);
       if (bearer.params['service']) tokenUrl.searchParams.set('service', bearer.params['service']);
       // A login check has no repository, so it asks for a token without a scope.
-      if (this.path !== '')
-        tokenUrl.searchParams.set('scope', `repository:${this.path}:${this.actions}`);
+      if (this.scope) tokenUrl.searchParams.set('scope', this.scope);
       const headers: Record<string, string> = { Accept: 'application/json' };
       let response: IncomingMessage;
       if (this.credentials.identityToken) {
@@ -205,7 +216,7 @@ export class RegistrySession {
           grant_type: 'refresh_token',
           refresh_token: this.credentials.identityToken,
           service: bearer.params['service'] ?? '',
-          scope: `repository:${this.path}:${this.actions}`,
+          scope: this.scope ?? '',
           client_id: 'berth',
         }).toString();
         const body = Buffer.from(form);
@@ -269,6 +280,26 @@ export class RegistrySession {
       return;
     }
     return this.fail(response, `login to ${this.domain}`);
+  }
+
+  /** A small JSON document (search answers, the catalog); undefined when the registry has no such endpoint. */
+  async getJson(pathAndQuery: string, what: string, signal?: AbortSignal): Promise<unknown> {
+    const response = await this.request(pathAndQuery, {
+      method: 'GET',
+      headers: { Accept: 'application/json' },
+      signal,
+    });
+    if (response.statusCode === 404) {
+      response.resume();
+      return undefined;
+    }
+    if (response.statusCode !== 200) return this.fail(response, what);
+    const body = await readAll(response, 4 * 1024 * 1024);
+    try {
+      return JSON.parse(body.toString('utf8')) as unknown;
+    } catch {
+      throw new InvalidArgumentError(`registry ${this.domain} answered ${what} with invalid JSON`);
+    }
   }
 
   async getManifest(reference: string, signal?: AbortSignal): Promise<ManifestResponse> {

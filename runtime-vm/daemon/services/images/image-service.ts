@@ -7,6 +7,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../../errors
 import type { Logger } from '../../logger';
 import type { RegistryCredentials } from '../../drivers/registry/auth';
 import type { RegistryClient } from '../../drivers/registry/client';
+import { searchImages, type SearchFilters, type SearchResult } from './search';
 import {
   hostPlatform,
   parseManifest,
@@ -200,6 +201,16 @@ export class ImageService {
       Actor: { ID: name, Attributes: { name } },
     });
     return record;
+  }
+
+  search(options: {
+    term: string;
+    limit: number;
+    filters: SearchFilters;
+    credentials: RegistryCredentials;
+    signal?: AbortSignal;
+  }): Promise<SearchResult[]> {
+    return searchImages(this.deps.registry, options);
   }
 
   importImage(options: {

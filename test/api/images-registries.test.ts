@@ -430,6 +430,48 @@ describe('dockerode against berthd: images', () => {
     });
   });
 
+  it('finishes a shared layer for the second client when the first hangs up', async () => {
+    const image = buildImage({
+      layers: [{ '/held': { kind: 'file', content: Buffer.alloc(1_000_000, 4) } }],
+      compression: 'none',
+    });
+    serveImage(fake, 'shared-hangup/one', 'latest', image);
+    serveImage(fake, 'shared-hangup/two', 'latest', image);
+    const layer = image.layers[0] as BuiltImage['layers'][number];
+    let layerGets = 0;
+    let release: (() => void) | undefined;
+    fake.behaviour = (req, res) => {
+      if (!req.url?.endsWith(layer.digest) || req.method !== 'GET') return false;
+      layerGets++;
+      res.writeHead(200, {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': layer.data.length,
+      });
+      res.write(layer.data.subarray(0, 100_000));
+      release = () => res.end(layer.data.subarray(100_000));
+      return true;
+    };
+    try {
+      const first = (await docker.pull(
+        `${fake.host}/shared-hangup/one:latest`,
+      )) as NodeJS.ReadableStream & { destroy(): void };
+      first.resume();
+      while (!release) await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = pull(`${fake.host}/shared-hangup/two:latest`);
+      // Let the second pull join the download before the first client goes away.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      first.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      const events = await second;
+      expect(events.at(-1)?.status).toMatch(/Downloaded newer image/);
+    } finally {
+      fake.behaviour = undefined;
+    }
+    expect(layerGets).toBe(1);
+    expect((await docker.getImage(`${fake.host}/shared-hangup/two`).inspect()).Id).toBe(image.id);
+  });
+
   it('answers /distribution/{name}/json from the registry', async () => {
     const info = await docker.getImage(`${registry.host}/berth-test/busybox:latest`).distribution();
     expect(info.Descriptor.digest).toBe(busybox.manifest.digest);

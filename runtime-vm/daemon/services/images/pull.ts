@@ -30,6 +30,7 @@ import type { ImageRecord, ImageStore, LayerDescriptorRecord } from '../../store
 import { parseImageConfig } from './image-config';
 import { FileTee } from './file-tee';
 import { Limiter } from './limiter';
+import { SharedJob } from './shared-job';
 import { shortId, ThrottledProgress, type ProgressSink } from './progress';
 
 export interface PullDeps {
@@ -67,7 +68,7 @@ const downloadConcurrency = 3;
 export class Puller {
   private readonly limiter = new Limiter(downloadConcurrency);
   /** Layers being fetched right now, so two pulls sharing a layer download it once. */
-  private readonly inFlight = new Map<string, Promise<LayerDescriptorRecord>>();
+  private readonly inFlight = new Map<string, SharedJob<LayerDescriptorRecord>>();
   /**
    * Layers and blobs a running pull relies on but has not registered yet: an image removal at
    * that moment must not delete them ("Already exists" would point at nothing).
@@ -246,16 +247,27 @@ export class Puller {
       }
       onProgress({ status: 'Pulling fs layer', progressDetail: {}, id });
       let shared = this.inFlight.get(descriptor.digest);
-      if (!shared) {
-        shared = this.limiter
-          .run(
-            () => this.downloadLayer(session, descriptor, diffId, request),
-            () => onProgress({ status: 'Waiting', progressDetail: {}, id }),
-          )
-          .finally(() => this.inFlight.delete(descriptor.digest));
-        this.inFlight.set(descriptor.digest, shared);
+      if (!shared || shared.abandoned) {
+        const job = new SharedJob<LayerDescriptorRecord>((jobSignal, jobProgress) =>
+          this.limiter
+            .run(
+              () =>
+                this.downloadLayer(session, descriptor, diffId, {
+                  ...request,
+                  signal: jobSignal,
+                  onProgress: jobProgress,
+                }),
+              () => jobProgress({ status: 'Waiting', progressDetail: {}, id }),
+            )
+            .finally(() => {
+              if (this.inFlight.get(descriptor.digest) === job)
+                this.inFlight.delete(descriptor.digest);
+            }),
+        );
+        this.inFlight.set(descriptor.digest, job);
+        shared = job;
       }
-      const result = await shared;
+      const result = await shared.join(request.signal, onProgress);
       onProgress({ status: 'Pull complete', progressDetail: {}, id });
       return result;
     });

@@ -44,6 +44,7 @@ interface PoolWorker {
 const IDLE_WORKER_MS = 5000;
 
 const poolSize = 2;
+const batchBytes = 1024 * 1024;
 const pool: Array<PoolWorker | undefined> = [];
 let nextId = 1;
 
@@ -92,6 +93,9 @@ export class OffThreadDigestingStream extends Transform {
   private readonly id = nextId++;
   private readonly entry = workerFor(this.id);
   private released = false;
+  /** Socket chunks are small; one message per chunk cost more than the hashing itself. */
+  private batch: Buffer | undefined;
+  private batchFill = 0;
 
   private release(): void {
     if (this.released) return;
@@ -105,24 +109,41 @@ export class OffThreadDigestingStream extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    const copy = (chunk.buffer as ArrayBuffer).slice(
-      chunk.byteOffset,
-      chunk.byteOffset + chunk.length,
-    );
-    this.entry.worker.postMessage({ type: 'update', id: this.id, data: copy }, [copy]);
+    let offset = 0;
+    while (offset < chunk.length) {
+      this.batch ??= Buffer.allocUnsafeSlow(batchBytes);
+      const copied = chunk.copy(this.batch, this.batchFill, offset);
+      this.batchFill += copied;
+      offset += copied;
+      if (this.batchFill === batchBytes) this.sendBatch();
+    }
     done(null, chunk);
+  }
+
+  /** Hands the filled part of the batch to the worker; the buffer is transferred, not copied. */
+  private sendBatch(): void {
+    if (!this.batch || this.batchFill === 0) return;
+    // allocUnsafeSlow gives the batch its own ArrayBuffer, so a full one goes as it is.
+    const whole = this.batch.buffer as ArrayBuffer;
+    const data = this.batchFill === whole.byteLength ? whole : whole.slice(0, this.batchFill);
+    this.entry.worker.postMessage({ type: 'update', id: this.id, data }, [data]);
+    this.batch = undefined;
+    this.batchFill = 0;
   }
 
   /** The digest of everything that passed through; call once, after the stream finished. */
   digest(): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       this.entry.waiting.set(this.id, { resolve, reject });
+      this.sendBatch();
       this.entry.worker.postMessage({ type: 'digest', id: this.id });
     }).finally(() => this.release());
   }
 
   /** Frees the worker's state when the digest will never be asked for (failed transfers). */
   discard(): void {
+    this.batch = undefined;
+    this.batchFill = 0;
     this.entry.worker.postMessage({ type: 'drop', id: this.id });
     this.release();
   }

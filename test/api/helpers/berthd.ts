@@ -14,6 +14,8 @@ export interface BerthdOptions {
   /** Extra command-line flags, e.g. ['--log-level', 'debug']. */
   args?: string[];
   env?: Record<string, string>;
+  /** Flags for node itself, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile berthd. */
+  nodeArgs?: string[];
   /** Written as the daemon.json berthd reads (keys as in dockerd's daemon.json). */
   config?: Record<string, unknown>;
   /** Plain-HTTP registries besides loopback ones (which berthd always reaches over HTTP). */
@@ -109,6 +111,7 @@ export async function startBerthd(options: BerthdOptions = {}): Promise<RunningB
 
   const launch = async () => {
     const args = [
+      ...(options.nodeArgs ?? []),
       berthdBundle,
       '-H',
       `unix://${socket}`,

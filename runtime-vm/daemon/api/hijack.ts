@@ -3,7 +3,8 @@
 // non-hijack attach). The request body (dockerode sends options as JSON) precedes stdin on the
 // same socket, so exactly that body is stripped first.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
+import { PassThrough, Writable, type Duplex, type Readable } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { InvalidArgumentError } from '../errors';
 import type { RequestContext } from './route';
 
@@ -176,4 +177,74 @@ export async function hijack(
 /** After a 101 the ServerResponse must never write to the socket again. */
 function detachResponse(res: ServerResponse): void {
   res.detachSocket(res.socket as never);
+}
+
+/** One handshake-only server for every websocket attach: it never listens itself. */
+let webSocketServer: WebSocketServer | undefined;
+
+function isWebSocketRequest(req: IncomingMessage): boolean {
+  return (
+    req.method === 'GET' &&
+    isUpgradeRequest(req) &&
+    /^websocket$/i.test(String(req.headers.upgrade ?? '')) &&
+    /^[+/0-9A-Za-z]{22}==$/.test(String(req.headers['sec-websocket-key'] ?? '')) &&
+    /^(8|13)$/.test(String(req.headers['sec-websocket-version'] ?? ''))
+  );
+}
+
+/**
+ * Completes a websocket handshake and exposes the socket as a hijacked connection: each message
+ * received is stdin bytes, each output write is one message. dockerd sends binary messages from
+ * API 1.28 on, text before (moby #28176). Not-a-websocket requests fail with 400 before any byte.
+ */
+export async function hijackWebSocket(
+  ctx: RequestContext,
+  binary: boolean,
+): Promise<HijackedConnection> {
+  const { req, res } = ctx;
+  if (!isWebSocketRequest(req)) {
+    throw new InvalidArgumentError('this endpoint needs a websocket upgrade request');
+  }
+  const socket = req.socket as Duplex;
+  webSocketServer ??= new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  markUpgraded(socket);
+  detachResponse(res);
+  // The server already put any early bytes back on the socket, so the head is empty here.
+  const ws = await new Promise<WebSocket>((resolve, reject) => {
+    // A handshake ws refuses answers the client itself and never calls back.
+    const onClose = () => reject(new Error('websocket handshake failed'));
+    socket.once('close', onClose);
+    webSocketServer!.handleUpgrade(req, socket, Buffer.alloc(0), (accepted) => {
+      socket.off('close', onClose);
+      resolve(accepted);
+    });
+  });
+  const input = new PassThrough();
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (ws.readyState !== ws.OPEN) {
+        callback();
+        return;
+      }
+      ws.send(chunk, { binary }, (error) => callback(error ?? null));
+    },
+  });
+  ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+    input.write(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer));
+  });
+  const onGone = () => {
+    input.end();
+    if (!output.destroyed) output.destroy();
+  };
+  ws.on('close', onGone);
+  ws.on('error', onGone);
+  return {
+    input,
+    output,
+    upgraded: true,
+    close: () => {
+      if (ws.readyState === ws.OPEN) ws.close(1000);
+      else if (ws.readyState !== ws.CLOSED) ws.terminate();
+    },
+  };
 }

@@ -1,7 +1,13 @@
 // Joins a client's hijacked connection to a process's conmon attach connection, for container
-// attach and exec start. Output goes out framed (no TTY) or raw (TTY). Input goes in raw, watched
-// for the detach keys. The client's half-close is not a detach: output keeps flowing until the
-// process ends, and only then, once its exit is recorded, is the client's stream closed.
+// attach and exec start. Output goes out framed (no TTY) or raw (TTY, and websockets). Input goes
+// in raw. Docker's rules, checked against dockerd 20.10:
+// - detach keys are only watched with a TTY; without one they are ordinary input;
+// - a client half-close without stdin attached is not a detach: output flows until the end;
+// - the end of the attached client's stdin (EOF, detach or hang-up) closes a container's stdin
+//   only for StdinOnce without a TTY, which then runs to its end with output still flowing;
+//   otherwise the client's stream just ends and the container keeps its stdin for the next one;
+// - an exec's stdin closes with its client's without a TTY; with one it stays open (closing the
+//   terminal would lose output); either way output flows until the exec exits.
 import type { ConmonAttachConnection, OutputStream } from '../drivers/attach/conmon-attach';
 import type { HijackedConnection } from './hijack';
 import { StreamType, frame } from './stream-framing';
@@ -10,17 +16,24 @@ export interface BridgeOptions {
   client: HijackedConnection;
   process: ConmonAttachConnection;
   tty: boolean;
+  /** 8-byte frames around output; default: without a TTY. Websocket attach never frames. */
+  multiplex?: boolean;
   /** Which of the process's streams the client asked for. */
   streams: { stdin: boolean; stdout: boolean; stderr: boolean };
-  /** The client's EOF closes the process's stdin (exec stdin, attach with StdinOnce). */
+  /** The end of the client's stdin closes the process's stdin (exec stdin, attach StdinOnce). */
   closeStdinOnEof: boolean;
-  /** The key sequence that detaches the client, e.g. ctrl-p ctrl-q; empty disables it. */
+  /**
+   * Container attach: with a TTY, the client's EOF ends its stream, as dockerd does. Without it
+   * (exec), a TTY client's EOF changes nothing and output flows until the process exits.
+   */
+  keepTtyStdinOpen?: boolean;
+  /** The key sequence that detaches the client (TTY only), e.g. ctrl-p ctrl-q; empty disables it. */
   detachKeys: Buffer;
   /** Settles when the process's end is recorded (exit code saved); the stream closes after. */
   finished?: Promise<unknown>;
 }
 
-export type BridgeEnd = 'exited' | 'detached' | 'client-gone';
+export type BridgeEnd = 'exited' | 'detached' | 'input-ended' | 'client-gone';
 
 const DEFAULT_DETACH_KEYS = Buffer.from([0x10, 0x11]); // ctrl-p, ctrl-q
 
@@ -87,12 +100,18 @@ const streamTypes: Record<OutputStream, StreamType> = {
 
 export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
   const { client, process, tty, streams } = options;
-  const scanner = new DetachKeyScanner(options.detachKeys);
+  // Docker copies non-TTY stdin as is: ctrl-p ctrl-q are just bytes there.
+  const scanner = new DetachKeyScanner(tty ? options.detachKeys : Buffer.alloc(0));
+  const multiplex = options.multiplex ?? !tty;
+  // A StdinOnce process's stdin closes with the client's: it sees EOF and can end. Never with a
+  // TTY: conmon's stdin there is the terminal itself, and closing it drops the output not yet read.
+  const closesStdin = streams.stdin && options.closeStdinOnEof && !tty;
   const output = client.output;
   const input = client.input;
 
   return new Promise<BridgeEnd>((resolve) => {
     let settled = false;
+    let inputEnded = false;
     const finish = (end: BridgeEnd) => {
       if (settled) return;
       settled = true;
@@ -102,14 +121,17 @@ export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
       input.off('end', onInputEnd);
       output.off('close', onClientGone);
       output.off('error', onClientGone);
-      if (end !== 'exited') process.destroy();
+      if (end !== 'exited') {
+        if (closesStdin && !inputEnded) process.endInput();
+        process.destroy();
+      }
       client.close();
       resolve(end);
     };
     const onOutput = (stream: OutputStream, data: Buffer) => {
       if (!streams[stream] && !tty) return;
       // With a TTY, conmon reports everything as stdout; it goes out raw.
-      output.write(tty ? data : frame(streamTypes[stream], data));
+      output.write(multiplex ? frame(streamTypes[stream], data) : data);
     };
     const onProcessEnd = () => {
       void Promise.resolve(options.finished)
@@ -123,7 +145,15 @@ export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
       if (detach) finish('detached');
     };
     const onInputEnd = () => {
-      if (streams.stdin && options.closeStdinOnEof) process.endInput();
+      if (!streams.stdin) return;
+      if (closesStdin) {
+        inputEnded = true;
+        process.endInput();
+        return;
+      }
+      // An exec's terminal input ending is not its end: output flows until it exits.
+      if (tty && options.keepTtyStdinOpen !== true) return;
+      finish('input-ended');
     };
     const onClientGone = () => {
       // The upgraded socket emits close after we end it ourselves; only a real hang-up counts.

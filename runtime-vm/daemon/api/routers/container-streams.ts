@@ -10,7 +10,13 @@ import {
 import { readLogs } from '../../services/logs/log-reader';
 import type { StatsDocument } from '../../services/stats/stats-document';
 import { compareVersions } from '../version';
-import { hijack, multiplexedStreamType, rawStreamType } from '../hijack';
+import {
+  hijack,
+  hijackWebSocket,
+  multiplexedStreamType,
+  rawStreamType,
+  type HijackedConnection,
+} from '../hijack';
 import { boolValue, intValue } from '../query';
 import { startStream, writeEmpty, writeJson, writeJsonLine } from '../respond';
 import type { RequestContext, Route } from '../route';
@@ -123,7 +129,14 @@ async function logs(backend: ContainerStreamsBackend, ctx: RequestContext): Prom
   if (!ctx.res.destroyed) ctx.res.end();
 }
 
-async function attach(backend: ContainerStreamsBackend, ctx: RequestContext): Promise<void> {
+/** How the attach endpoints reach their client: a hijacked HTTP connection or a websocket. */
+type AttachTransport = 'hijack' | 'websocket';
+
+async function attach(
+  backend: ContainerStreamsBackend,
+  ctx: RequestContext,
+  transport: AttachTransport,
+): Promise<void> {
   const { query } = ctx;
   const target = await backend.streamTarget(ctx.params['id']!);
   const detachKeys = parseDetachKeysOrThrow(query.get('detachKeys') ?? backend.detachKeys);
@@ -132,8 +145,16 @@ async function attach(backend: ContainerStreamsBackend, ctx: RequestContext): Pr
     stdout: boolValue(query, 'stdout'),
     stderr: boolValue(query, 'stderr'),
   };
-  const client = await hijack(ctx, stdioContentType(ctx, target.tty));
-  const multiplexed = !target.tty;
+  let client: HijackedConnection;
+  // Websocket messages keep output apart already: dockerd never frames them.
+  let multiplexed: boolean;
+  if (transport === 'websocket') {
+    client = await hijackWebSocket(ctx, compareVersions(ctx.apiVersion, '1.28') >= 0);
+    multiplexed = false;
+  } else {
+    client = await hijack(ctx, stdioContentType(ctx, target.tty));
+    multiplexed = !target.tty;
+  }
 
   // logs=1 replays what the container already printed before joining it live.
   if (boolValue(query, 'logs')) {
@@ -169,8 +190,10 @@ async function attach(backend: ContainerStreamsBackend, ctx: RequestContext): Pr
     client,
     process: connection,
     tty: target.tty,
+    multiplex: multiplexed,
     streams,
     closeStdinOnEof: target.stdinOnce,
+    keepTtyStdinOpen: true,
     detachKeys,
     finished: backend.whenStopped(target.id, ctx.signal).catch(() => undefined),
   });
@@ -225,7 +248,16 @@ async function resize(backend: ContainerStreamsBackend, ctx: RequestContext): Pr
 export function containerStreamsRoutes(backend: ContainerStreamsBackend): Route[] {
   return [
     { method: 'GET', path: '/containers/{id}/logs', handler: (ctx) => logs(backend, ctx) },
-    { method: 'POST', path: '/containers/{id}/attach', handler: (ctx) => attach(backend, ctx) },
+    {
+      method: 'POST',
+      path: '/containers/{id}/attach',
+      handler: (ctx) => attach(backend, ctx, 'hijack'),
+    },
+    {
+      method: 'GET',
+      path: '/containers/{id}/attach/ws',
+      handler: (ctx) => attach(backend, ctx, 'websocket'),
+    },
     { method: 'GET', path: '/containers/{id}/stats', handler: (ctx) => stats(backend, ctx) },
     { method: 'POST', path: '/containers/{id}/resize', handler: (ctx) => resize(backend, ctx) },
   ];

@@ -69,6 +69,55 @@ describe('conmon attach protocol', () => {
     expect(sawInputEnd).toBe(true);
   });
 
+  it('shares one socket per container: clients leaving never close stdin, endInput does', async () => {
+    let connections = 0;
+    const received: Buffer[] = [];
+    let sawInputEnd = false;
+    let peer: SeqpacketSocket | undefined;
+    const path = fakeConmon((socket) => {
+      connections++;
+      peer = socket;
+      socket.on('data', (data: Buffer) => received.push(data));
+      socket.on('end', () => (sawInputEnd = true));
+    });
+    const watcher = await ConmonAttachConnection.share(path, { holdsStdin: true });
+    const typist = await ConmonAttachConnection.share(path, { holdsStdin: true });
+    const seen: string[] = [];
+    watcher.on('output', (_stream, data) => seen.push(`watcher:${data.toString()}`));
+    typist.on('output', (_stream, data) => seen.push(`typist:${data.toString()}`));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    peer!.write(Buffer.from([2, ...Buffer.from('hi')]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.sort()).toEqual(['typist:hi', 'watcher:hi']);
+    watcher.destroy();
+    await typist.write(Buffer.from('typed'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sawInputEnd).toBe(false);
+    typist.endInput();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sawInputEnd).toBe(true);
+    expect(Buffer.concat(received).toString()).toBe('typed');
+    expect(connections).toBe(1);
+    // conmon closing the socket (the container exited) ends every client.
+    const ended = new Promise<void>((resolve) => typist.once('end', resolve));
+    peer!.end();
+    await ended;
+  });
+
+  it('keeps output and the end that come before anyone listens (a quick exec)', async () => {
+    const path = fakeConmon((socket) => {
+      socket.write(Buffer.from([2, ...Buffer.from('early')]));
+      socket.end();
+    });
+    const connection = await ConmonAttachConnection.connect(path);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const output: string[] = [];
+    const ended = new Promise<void>((resolve) => connection.once('end', resolve));
+    connection.on('output', (stream, data) => output.push(`${stream}:${data.toString()}`));
+    await ended;
+    expect(output).toEqual(['stdout:early']);
+  });
+
   it('rejects when nothing listens', async () => {
     await expect(ConmonAttachConnection.connect(join(dir, 'missing'))).rejects.toThrow();
   });

@@ -29,66 +29,230 @@ export interface AttachConnectionEvents {
   error: [error: Error];
 }
 
-/** One connection to a container's (or exec's) conmon attach socket. */
+const MAX_EARLY_OUTPUT = 1024 * 1024;
+
+/** Where a connection's input goes: a socket of its own, or a share of one. */
+interface AttachTransport {
+  write(data: Buffer): Promise<void>;
+  endInput(): void;
+  release(): void;
+}
+
+/**
+ * One client's connection to a container's (or exec's) conmon attach socket. `connect` opens a
+ * socket of its own; `share` joins the one socket berthd keeps per container (see SharedAttach).
+ */
 export class ConmonAttachConnection extends EventEmitter<AttachConnectionEvents> {
   private closed = false;
+  private transport: AttachTransport | undefined;
+  /**
+   * Output that came before anyone listened: an exec is connected before it runs, and its first
+   * lines can arrive before the caller is done starting it. Emitted, then the end, once the
+   * caller subscribes. Undefined from then on.
+   */
+  private early: [OutputStream, Buffer][] | undefined = [];
+  private earlyBytes = 0;
+  private endWithheld = false;
 
-  private constructor(private readonly socket: SeqpacketSocket) {
+  private constructor() {
     super();
-    socket.on('data', (packet: Buffer) => {
-      const parsed = parseAttachPacket(packet);
-      if (parsed) this.emit('output', parsed.stream, parsed.data);
-    });
-    socket.on('end', () => this.finish());
-    socket.on('close', () => this.finish());
-    socket.on('error', (error: Error) => {
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-      this.finish();
+    (this as EventEmitter).on('newListener', (event: string) => {
+      // Subscribers attach output and end together: release both once they are in place.
+      if ((event === 'output' || event === 'end') && this.early)
+        queueMicrotask(() => this.release());
     });
   }
 
+  private release(): void {
+    const early = this.early;
+    if (!early) return;
+    this.early = undefined;
+    for (const [stream, data] of early) this.emit('output', stream, data);
+    if (this.endWithheld) this.emit('end');
+  }
+
   static connect(path: string): Promise<ConmonAttachConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = new SeqpacketSocket();
-      const onError = (error: Error) => {
-        socket.destroy();
-        reject(error);
+    return openSeqpacket(path).then((socket) => {
+      const connection = new ConmonAttachConnection();
+      connection.transport = {
+        write: (data) =>
+          new Promise((resolve) => socket.write(data, 0, data.length, () => resolve())),
+        endInput: () => socket.end(),
+        release: () => socket.destroy(),
       };
-      socket.once('error', onError);
-      try {
-        socket.connect(path, () => {
-          socket.off('error', onError);
-          resolve(new ConmonAttachConnection(socket));
-        });
-      } catch (error) {
-        socket.destroy();
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
+      socket.on('data', (packet: Buffer) => {
+        const parsed = parseAttachPacket(packet);
+        if (parsed) connection.deliver(parsed.stream, parsed.data);
+      });
+      socket.on('end', () => connection.finish());
+      socket.on('close', () => connection.finish());
+      socket.on('error', (error: Error) => {
+        if (connection.listenerCount('error') > 0) connection.emit('error', error);
+        connection.finish();
+      });
+      return connection;
     });
+  }
+
+  /**
+   * Joins the container's shared attach socket (opened on first use). Leaving it does not close
+   * it, so conmon only closes the container's stdin when berthd asks (endInput), never because
+   * some client went away.
+   */
+  static async share(
+    path: string,
+    options: { holdsStdin: boolean },
+  ): Promise<ConmonAttachConnection> {
+    const shared = await SharedAttach.open(path, options.holdsStdin);
+    const connection = new ConmonAttachConnection();
+    connection.transport = shared.join(connection);
+    return connection;
   }
 
   /** Sends input to the container's stdin. */
   write(data: Buffer): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.socket.write(data, 0, data.length, () => resolve()));
+    if (this.closed || !this.transport) return Promise.resolve();
+    return this.transport.write(data);
   }
 
   /** Half-closes: conmon then closes the container's stdin (unless --leave-stdin-open). */
   endInput(): void {
-    if (!this.closed) this.socket.end();
+    if (!this.closed) this.transport?.endInput();
   }
 
   /** Closes the connection; output already queued by conmon is dropped. */
   destroy(): void {
     if (this.closed) return;
-    this.socket.destroy();
+    this.transport?.release();
     this.finish();
   }
 
-  private finish(): void {
+  /** @internal output from the socket */
+  deliver(stream: OutputStream, data: Buffer): void {
+    if (this.closed) return;
+    if (this.early) {
+      // Bounded: a caller that never subscribes must not make berthd hold a chatty stream.
+      if (this.earlyBytes + data.length <= MAX_EARLY_OUTPUT) {
+        this.early.push([stream, data]);
+        this.earlyBytes += data.length;
+      }
+      return;
+    }
+    this.emit('output', stream, data);
+  }
+
+  /** @internal the socket ended: the container's output is over */
+  finish(): void {
     if (this.closed) return;
     this.closed = true;
-    this.emit('end');
+    if (this.early) this.endWithheld = true;
+    else this.emit('end');
+  }
+}
+
+function openSeqpacket(path: string): Promise<SeqpacketSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new SeqpacketSocket();
+    const onError = (error: Error) => {
+      socket.destroy();
+      reject(error);
+    };
+    socket.once('error', onError);
+    try {
+      socket.connect(path, () => {
+        socket.off('error', onError);
+        resolve(socket);
+      });
+    } catch (error) {
+      socket.destroy();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  });
+}
+
+/**
+ * The one attach socket berthd holds per container while it runs. Output fans out to every
+ * client; any client's input goes in. conmon closes the container's stdin when an attach socket
+ * reaches EOF (unless --leave-stdin-open), so with one socket per client a `docker attach
+ * --no-stdin` leaving would close a StdinOnce container's stdin; Docker closes it only when the
+ * client that had stdin leaves. The socket closes when conmon closes it (the container exited).
+ */
+class SharedAttach {
+  private static readonly byPath = new Map<string, Promise<SharedAttach>>();
+  private readonly clients = new Set<ConmonAttachConnection>();
+  private inputEnded = false;
+  private ended = false;
+
+  private constructor(
+    private readonly path: string,
+    private readonly socket: SeqpacketSocket,
+    /**
+     * A StdinOnce container's stdin must stay open until the client that had it leaves, so the
+     * socket outlives its clients; otherwise it closes with the last one, and berthd does not
+     * parse a chatty container's output for nobody.
+     */
+    private readonly holdsStdin: boolean,
+  ) {
+    socket.on('data', (packet: Buffer) => {
+      const parsed = parseAttachPacket(packet);
+      if (!parsed) return;
+      for (const client of this.clients) client.deliver(parsed.stream, parsed.data);
+    });
+    const end = () => this.end();
+    socket.on('end', end);
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  static async open(path: string, holdsStdin: boolean): Promise<SharedAttach> {
+    const existing = SharedAttach.byPath.get(path);
+    if (existing) {
+      const shared = await existing.catch(() => undefined);
+      if (shared && !shared.ended) return shared;
+    }
+    const opening = openSeqpacket(path).then(
+      (socket) => new SharedAttach(path, socket, holdsStdin),
+    );
+    SharedAttach.byPath.set(path, opening);
+    opening.catch(() => {
+      if (SharedAttach.byPath.get(path) === opening) SharedAttach.byPath.delete(path);
+    });
+    return opening;
+  }
+
+  join(client: ConmonAttachConnection): AttachTransport {
+    this.clients.add(client);
+    return {
+      write: (data) => this.write(data),
+      endInput: () => {
+        // Later clients' input has nowhere to go: conmon closed the stdin.
+        if (this.inputEnded || this.ended) return;
+        this.inputEnded = true;
+        this.socket.end();
+      },
+      release: () => {
+        this.clients.delete(client);
+        if (this.clients.size === 0 && (!this.holdsStdin || this.inputEnded)) this.end();
+      },
+    };
+  }
+
+  private write(data: Buffer): Promise<void> {
+    if (this.inputEnded || this.ended) return Promise.resolve();
+    return new Promise((resolve) => this.socket.write(data, 0, data.length, () => resolve()));
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket.destroy();
+    const opening = SharedAttach.byPath.get(this.path);
+    void opening?.then((shared) => {
+      if (shared === this && SharedAttach.byPath.get(this.path) === opening)
+        SharedAttach.byPath.delete(this.path);
+    });
+    for (const client of [...this.clients]) client.finish();
+    this.clients.clear();
   }
 }
 

@@ -1,6 +1,7 @@
 // From a create request and the image's config to the container's effective Config, with
 // Docker's inheritance rules (an overridden entrypoint drops the image's Cmd, env merges by key).
 import { InvalidArgumentError } from '../../errors';
+import { parseLogConfig } from '../logs/log-options';
 import type {
   ContainerConfig,
   CreateRequest,
@@ -121,6 +122,7 @@ export function normalizeHostConfig(host: HostConfig | undefined): HostConfig {
     MaximumRetryCount: value.RestartPolicy?.MaximumRetryCount ?? 0,
   };
   if (value.RestartPolicy.Name === '') value.RestartPolicy.Name = 'no';
+  validateLogConfig(value.LogConfig?.Type, value.LogConfig?.Config);
   value.LogConfig = { Type: 'k8s-file', Config: value.LogConfig?.Config ?? {} };
   value.ShmSize = value.ShmSize && value.ShmSize > 0 ? value.ShmSize : 64 * 1024 * 1024;
   value.Binds = value.Binds ?? null;
@@ -147,4 +149,13 @@ export function normalizeHostConfig(host: HostConfig | undefined): HostConfig {
   value.PidMode = value['PidMode'] ?? '';
   value.UTSMode = value['UTSMode'] ?? '';
   return value;
+}
+
+/** --log-opt values are checked at create (dockerd only fails the start, with a 500). */
+function validateLogConfig(type: string | undefined, config: Record<string, string> | undefined) {
+  try {
+    parseLogConfig(type, config);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }

@@ -1,7 +1,6 @@
 // What attach, logs, resize, stats and exec need from a container, in the shapes their routers
 // and services declare (they own those interfaces): targets, attach before start, resize, and
 // the moment a container stops.
-import { existsSync } from 'node:fs';
 import { ConflictError } from '../../errors';
 import {
   ConmonAttachConnection,
@@ -9,6 +8,7 @@ import {
   writeControlMessage,
 } from '../../drivers/attach/conmon-attach';
 import type { RuntimeDriver } from '../../drivers/runtime/runtime-driver';
+import { listLogFiles } from '../logs/log-rotator';
 import type { ContainerRegistry } from './registry';
 import type { ContainerRunner } from './runner';
 
@@ -24,8 +24,6 @@ export class StreamSupport {
 
   streamTarget(ref: string) {
     const record = this.deps.registry.get(ref);
-    // conmon truncates into `<log>.1` style rotations only with --log-size-max; oldest first.
-    const rotated = `${record.LogPath}.1`;
     return {
       id: record.Id,
       name: record.Name,
@@ -33,7 +31,8 @@ export class StreamSupport {
       running: record.State.Running,
       openStdin: record.Config.OpenStdin === true,
       stdinOnce: record.Config.StdinOnce === true,
-      logPaths: existsSync(rotated) ? [rotated, record.LogPath] : [record.LogPath],
+      // Rotated files (max-size/max-file), oldest first, then the live one.
+      logPaths: listLogFiles(record.LogPath),
       cgroupPath: `/berth/${record.Id}`,
       pid: record.State.Pid,
     };
@@ -60,7 +59,10 @@ export class StreamSupport {
   attach(ref: string, signal: AbortSignal): Promise<ConmonAttachConnection> {
     const record = this.deps.registry.get(ref);
     const socket = this.deps.runtime.attachSocketPath(record.Id);
-    if (record.State.Running) return ConmonAttachConnection.connect(socket);
+    const options = {
+      holdsStdin: record.Config.OpenStdin === true && record.Config.StdinOnce === true,
+    };
+    if (record.State.Running) return ConmonAttachConnection.share(socket, options);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         dispose();
@@ -69,7 +71,7 @@ export class StreamSupport {
       const dispose = this.deps.runner.onNextStart(record.Id, async () => {
         signal.removeEventListener('abort', onAbort);
         try {
-          resolve(await ConmonAttachConnection.connect(socket));
+          resolve(await ConmonAttachConnection.share(socket, options));
         } catch (error) {
           reject(error);
         }

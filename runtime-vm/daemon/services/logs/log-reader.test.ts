@@ -1,6 +1,7 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from './k8s-log';
 import { readLogs, tailStart, type LogReadOptions } from './log-reader';
@@ -69,10 +70,15 @@ describe('readLogs', () => {
     expect(await collect([old, live], options({ tail: 3 }))).toBe('two\nthree\nfour\n');
     expect(await collect([old, live], options({ tail: 100 }))).toBe('one\ntwo\nthree\nfour\n');
     expect(await collect([old, live], options({ tail: 0 }))).toBe('');
-    expect(await tailStart([live], 1)).toEqual({
-      file: 0,
-      offset: Buffer.byteLength(line(3, 'stdout', 'thr', 'P') + line(3, 'stdout', 'ee')),
-    });
+    const handle = await open(live, 'r');
+    try {
+      expect(await tailStart([null, handle], 1)).toEqual({
+        file: 1,
+        offset: Buffer.byteLength(line(3, 'stdout', 'thr', 'P') + line(3, 'stdout', 'ee')),
+      });
+    } finally {
+      await handle.close();
+    }
   });
 
   it('tails correctly when lines straddle the 1 MiB read blocks', async () => {
@@ -123,6 +129,30 @@ describe('readLogs', () => {
     })();
     setTimeout(() => abort.abort(), 50);
     expect(await done).toBe(1);
+  });
+
+  it('follows into the new file when conmon renames a fresh one over the live name', async () => {
+    const file = join(dir, 'ctr.log');
+    writeFileSync(file, line(1, 'stdout', 'one'));
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const batch of readLogs([file], options({ follow: true, stopped })))
+        seen.push(render(batch));
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The last record conmon wrote to the old file, then its rotation: tmp renamed over the name.
+    appendFileSync(file, line(2, 'stdout', 'two'));
+    renameSync(file, `${file}.1`);
+    writeFileSync(`${file}.tmp`, line(3, 'stdout', 'three'));
+    renameSync(`${file}.tmp`, file);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    appendFileSync(file, line(4, 'stdout', 'four'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stop();
+    await done;
+    expect(seen.join('')).toBe('one\ntwo\nthree\nfour\n');
   });
 
   it('starts again from the top when conmon truncated the file', async () => {

@@ -1,8 +1,11 @@
 // Reads a container's k8s-file logs for `GET /containers/{id}/logs`: the whole history or its
 // tail, filtered by stream and time, then optionally follows the file until the container stops.
 // Records come out in batches so the router can frame a whole batch with one socket write.
+// Every file is opened up front, so a rotation while reading moves names, not what is read; a
+// follow notices that the live name points at a new file, finishes the old one, and moves on.
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { parseK8sChunk, type LogRecord } from './k8s-log';
 
 export interface LogReadOptions {
@@ -42,46 +45,50 @@ export async function* readLogs(
     (options.sinceNs === undefined || record.timeNs >= options.sinceNs) &&
     (options.untilNs === undefined || record.timeNs < options.untilNs);
 
-  const start =
-    options.tail === undefined ? { file: 0, offset: 0 } : await tailStart(files, options.tail);
-  // With tail=0 nothing old is read, and a follow starts at the end of the live file.
-  let position =
-    start.file >= files.length && files.length > 0 ? await fileSize(files[files.length - 1]!) : 0;
-  for (let index = start.file; index < files.length; index++) {
-    const isLive = index === files.length - 1;
-    const from = index === start.file ? start.offset : 0;
-    const reader = new LogFileReader(files[index]!, from, withTime);
-    try {
+  const handles = await Promise.all(files.map(openIfPresent));
+  const readers = files.map(
+    (path, index) => new LogFileReader(path, 0, withTime, handles[index] ?? undefined),
+  );
+  try {
+    const start =
+      options.tail === undefined ? { file: 0, offset: 0 } : await tailStart(handles, options.tail);
+    const live = readers[readers.length - 1];
+    // With tail=0 nothing old is read, and a follow starts at the end of the live file.
+    if (start.file >= files.length && live) live.position = await live.size();
+    for (let index = start.file; index < files.length; index++) {
+      const reader = readers[index]!;
+      if (index === start.file) reader.position = start.offset;
       for await (const batch of reader.readToEnd(options.signal)) {
         const kept = batch.filter(keep);
         if (kept.length) yield kept;
       }
-      if (isLive) position = reader.position;
-    } finally {
-      await reader.close();
     }
+    if (!options.follow || !live || options.signal.aborted) return;
+    // The follow owns the live reader from here on.
+    readers.pop();
+    yield* follow(live, withTime, keep, options);
+  } finally {
+    await Promise.all(readers.map((reader) => reader.close()));
   }
-  if (!options.follow || files.length === 0 || options.signal.aborted) return;
-  yield* follow(files[files.length - 1]!, position, withTime, keep, options);
 }
 
-async function fileSize(path: string): Promise<number> {
+async function openIfPresent(path: string): Promise<FileHandle | null> {
   try {
-    return (await stat(path)).size;
+    return await open(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
 }
 
 async function* follow(
-  path: string,
-  from: number,
+  first: LogFileReader,
   withTime: boolean,
   keep: (record: LogRecord) => boolean,
   options: LogReadOptions,
 ): AsyncGenerator<LogRecord[]> {
-  const reader = new LogFileReader(path, from, withTime);
+  let reader = first;
+  const path = reader.path;
   let wake: (() => void) | undefined;
   let stopped = false;
   const notify = () => {
@@ -90,10 +97,14 @@ async function* follow(
   };
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(path, { persistent: false }, notify);
+    // The folder, not the file: a rotation puts a new file under the same name.
+    const name = basename(path);
+    watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
+      if (!changed || changed.startsWith(name)) notify();
+    });
     watcher.on('error', notify);
   } catch {
-    // The file may not exist yet; polling covers it.
+    // The folder may be gone (container removed); polling covers the rest.
   }
   const poll = setInterval(notify, FOLLOW_POLL_MS);
   const onAbort = () => notify();
@@ -111,9 +122,16 @@ async function* follow(
   try {
     while (!options.signal.aborted) {
       const wasStopped = stopped;
+      // Looked at before reading: once the name shows a new file, conmon is done with the old.
+      const replaced = await reader.isReplaced();
       for await (const batch of reader.readToEnd(options.signal)) {
         const kept = batch.filter(keep);
         if (kept.length) yield kept;
+      }
+      if (replaced) {
+        await reader.close();
+        reader = new LogFileReader(path, 0, withTime);
+        continue;
       }
       // Once the container stopped, the read just done saw everything conmon wrote.
       if (wasStopped) return;
@@ -136,10 +154,30 @@ class LogFileReader {
   private readonly buffer = Buffer.allocUnsafe(CHUNK_SIZE);
 
   constructor(
-    private readonly path: string,
+    readonly path: string,
     public position: number,
     private readonly withTime: boolean,
-  ) {}
+    handle?: FileHandle,
+  ) {
+    this.handle = handle;
+  }
+
+  async size(): Promise<number> {
+    return this.handle ? (await this.handle.stat()).size : 0;
+  }
+
+  /** Whether the path now names another file than the one being read (a rotation). */
+  async isReplaced(): Promise<boolean> {
+    let current: number;
+    try {
+      current = (await stat(this.path)).ino;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    if (!this.handle) return false;
+    return (await this.handle.stat()).ino !== current;
+  }
 
   async *readToEnd(signal: AbortSignal): AsyncGenerator<LogRecord[]> {
     if (!this.handle) {
@@ -152,7 +190,7 @@ class LogFileReader {
     }
     const size = (await this.handle.stat()).size;
     if (size < this.position) {
-      // conmon truncated the file when it hit its size cap: start again from the top.
+      // The file was truncated in place: start again from the top.
       this.position = 0;
       this.rest = Buffer.alloc(0);
     }
@@ -182,13 +220,15 @@ class LogFileReader {
  * Partial chunks (P) just before a counted line belong to it and are included.
  */
 export async function tailStart(
-  files: string[],
+  files: (FileHandle | null)[],
   lines: number,
 ): Promise<{ file: number; offset: number }> {
   if (lines <= 0) return { file: files.length, offset: 0 };
   let remaining = lines;
   for (let index = files.length - 1; index >= 0; index--) {
-    const found = await scanBackwards(files[index]!, remaining);
+    const handle = files[index];
+    if (!handle) continue;
+    const found = await scanBackwards(handle, remaining);
     if (found.offset !== undefined) return { file: index, offset: found.offset };
     remaining -= found.counted;
   }
@@ -200,58 +240,47 @@ export async function tailStart(
  * offset just after the newline of the (wanted+1)-th from the end, where reading should start.
  */
 async function scanBackwards(
-  path: string,
+  handle: FileHandle,
   wanted: number,
 ): Promise<{ offset?: number; counted: number }> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { counted: 0 };
-    throw error;
-  }
-  try {
-    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
-    let end = (await handle.stat()).size;
-    // The head of a line that started before `end`, carried into the next (earlier) block.
-    let carry = Buffer.alloc(0);
-    let counted = 0;
-    let sawLastNewline = false;
-    while (end > 0) {
-      const start = Math.max(0, end - CHUNK_SIZE);
-      const { bytesRead } = await handle.read(buffer, 0, end - start, start);
-      const block = Buffer.concat([buffer.subarray(0, bytesRead), carry]);
-      let lineEnd = block.length;
-      if (!sawLastNewline) {
-        // A torn last line (no newline yet) is not a record: start before it.
-        const lastNewline = block.lastIndexOf(NEWLINE);
-        if (lastNewline < 0) {
-          carry = block;
-          end = start;
-          continue;
-        }
-        sawLastNewline = true;
-        lineEnd = lastNewline;
+  const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+  let end = (await handle.stat()).size;
+  // The head of a line that started before `end`, carried into the next (earlier) block.
+  let carry = Buffer.alloc(0);
+  let counted = 0;
+  let sawLastNewline = false;
+  while (end > 0) {
+    const start = Math.max(0, end - CHUNK_SIZE);
+    const { bytesRead } = await handle.read(buffer, 0, end - start, start);
+    const block = Buffer.concat([buffer.subarray(0, bytesRead), carry]);
+    let lineEnd = block.length;
+    if (!sawLastNewline) {
+      // A torn last line (no newline yet) is not a record: start before it.
+      const lastNewline = block.lastIndexOf(NEWLINE);
+      if (lastNewline < 0) {
+        carry = block;
+        end = start;
+        continue;
       }
-      for (;;) {
-        const newline = lineEnd === 0 ? -1 : block.lastIndexOf(NEWLINE, lineEnd - 1);
-        if (newline < 0 && start > 0) {
-          carry = block.subarray(0, lineEnd);
-          break;
-        }
-        if (isFullLine(block, newline + 1, lineEnd)) {
-          if (counted === wanted) return { offset: start + lineEnd + 1, counted };
-          counted++;
-        }
-        if (newline < 0) return { counted };
-        lineEnd = newline;
-      }
-      end = start;
+      sawLastNewline = true;
+      lineEnd = lastNewline;
     }
-    return { counted };
-  } finally {
-    await handle.close();
+    for (;;) {
+      const newline = lineEnd === 0 ? -1 : block.lastIndexOf(NEWLINE, lineEnd - 1);
+      if (newline < 0 && start > 0) {
+        carry = block.subarray(0, lineEnd);
+        break;
+      }
+      if (isFullLine(block, newline + 1, lineEnd)) {
+        if (counted === wanted) return { offset: start + lineEnd + 1, counted };
+        counted++;
+      }
+      if (newline < 0) return { counted };
+      lineEnd = newline;
+    }
+    end = start;
   }
+  return { counted };
 }
 
 /** Whether the record in block[start, end) is an F (full line) record. */

@@ -106,3 +106,14 @@ describe('applyFilters', () => {
     expect(() => ids({ name: ['('] })).toThrow('not a regular expression');
   });
 });
+
+describe('the network filter', () => {
+  it('matches any network the container is on, not only its first', () => {
+    const joined = {
+      ...record('d4', 'joined', { status: 'running', created: '2026-01-04T00:00:00Z' }),
+      NetworkingConfig: { EndpointsConfig: { bridge: {}, backend: {} } },
+    };
+    const filters = new Map([['network', ['backend']]]);
+    expect(applyFilters([...records, joined], filters, context).map((r) => r.Id)).toEqual(['d4']);
+  });
+});

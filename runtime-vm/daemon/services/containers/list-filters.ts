@@ -103,7 +103,10 @@ export function applyFilters(
     if (before !== undefined && created >= before) return false;
     if (since !== undefined && created <= since) return false;
     if (!anyOf('health', (v) => (record.State.Health?.Status ?? 'none') === v)) return false;
-    if (!anyOf('network', (v) => record.HostConfig.NetworkMode === v)) return false;
+    // Every network the container is on (a second --network, or a connect), not just the first.
+    const networks = Object.keys(record.NetworkingConfig?.EndpointsConfig ?? {});
+    if (!anyOf('network', (v) => record.HostConfig.NetworkMode === v || networks.includes(v)))
+      return false;
     if (
       !anyOf(
         'volume',

@@ -24,7 +24,7 @@ import { serveOverElectron } from './ipc/electron-transport';
 import { createServices } from './services/index';
 import { createMainWindow } from './windows/main-window';
 import { buildMenuTemplate } from './windows/menu';
-import { isOwnPage, isPublishedPortLink } from './windows/navigation-policy';
+import { isExternalWebLink, isOwnPage, isPublishedPortLink } from './windows/navigation-policy';
 import { EngineStateNotifier } from './windows/notifier';
 import { buildTrayTemplate } from './windows/tray';
 
@@ -82,7 +82,11 @@ async function start(): Promise<void> {
 
   ipcMain.on(channels.openExternal, (event, url: unknown) => {
     if (!isOwnPage(event.senderFrame?.url ?? '', rendererUrl) || typeof url !== 'string') return;
-    if (isPublishedPortLink(url, engineHostsOf(engines.activeEngine().endpoint)))
+    // Published-port links and http(s) links the user clicked (terminal output).
+    if (
+      isPublishedPortLink(url, engineHostsOf(engines.activeEngine().endpoint)) ||
+      isExternalWebLink(url)
+    )
       void shell.openExternal(url);
   });
 

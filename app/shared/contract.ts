@@ -3,11 +3,23 @@
 // that one table, so no method is written by hand three times.
 import type { Schema } from './validation';
 
+/**
+ * Flow control for streaming calls: main tracks the progress messages the client has not yet
+ * handled. A service that can pause its source (an engine log stream) checks `congested` and
+ * waits for `drained()` before reading on, so a flat-out producer cannot flood a busy renderer.
+ */
+export interface Backpressure {
+  readonly congested: boolean;
+  drained(): Promise<void>;
+}
+
 export interface CallOptions<P = never> {
   /** Aborting cancels the call in main (and the engine request behind it). */
   signal?: AbortSignal;
   /** Progress messages and, for subscriptions, every event. */
   onProgress?: (progress: P) => void;
+  /** Set by main's dispatcher; absent in-process (no client to wait for). */
+  backpressure?: Backpressure;
 }
 
 export interface MethodSpec<A, R, P> {

@@ -23,6 +23,8 @@ export interface LogLine {
   stream: LogStream;
   time: string;
   text: string;
+  /** Merged project logs: the name of the container that printed the line. */
+  source?: string;
 }
 
 export interface LogBatch {
@@ -116,4 +118,31 @@ export interface IsolationReport {
   sections: IsolationSection[];
   capabilities: { effective: string[]; source: 'proc' | 'config'; note?: string };
   risks: RiskFinding[];
+}
+
+/** One entry of a directory inside a container (read through the archive API). */
+export interface ContainerFileEntry {
+  /** Absolute path inside the container. */
+  path: string;
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  size: number;
+  mode: number;
+  /** Unix seconds. */
+  modified: number;
+  linkTarget?: string;
+}
+
+export interface ContainerDirectory {
+  path: string;
+  entries: ContainerFileEntry[];
+  /** More entries than the listing returns; the rest are left out. */
+  truncated: boolean;
+}
+
+export interface ContainerFileContent {
+  name: string;
+  size: number;
+  /** The file's bytes, base64 (the contract carries JSON). */
+  contentBase64: string;
 }

@@ -3,7 +3,12 @@ import type { CallOptions } from '../../shared/contract';
 import type { ServerMessage } from '../../shared/rpc/protocol';
 import type { BerthServices } from '../../shared/services/index';
 import type { PullProgress } from '../../shared/types';
-import { createDispatcher, maxCallsInFlight } from './dispatcher';
+import {
+  congestionWindowBytes,
+  createDispatcher,
+  drainedWindowBytes,
+  maxCallsInFlight,
+} from './dispatcher';
 
 function servicesWith(
   pull: (args: { ref: string }, options: CallOptions<PullProgress>) => Promise<{ ref: string }>,
@@ -157,5 +162,70 @@ describe('dispatcher', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(sent).toEqual([]);
+  });
+
+  it('reports congestion once the client leaves too many progress bytes unhandled', async () => {
+    let backpressure: CallOptions<PullProgress>['backpressure'];
+    let emit: () => void = () => undefined;
+    const { sent, connection } = connect(
+      servicesWith((_args, options) => {
+        backpressure = options.backpressure;
+        // A quarter of the window per value; each is over 16 KiB, so it leaves at once.
+        emit = () =>
+          options.onProgress?.({ id: 'x'.repeat(congestionWindowBytes / 4), status: '' });
+        return new Promise(() => undefined);
+      }),
+    );
+    connection.receive({
+      type: 'call',
+      id: 7,
+      service: 'images',
+      method: 'pull',
+      args: { ref: 'a' },
+    });
+    await waitFor(() => backpressure !== undefined);
+    for (let index = 0; index < 3; index++) emit();
+    expect(backpressure!.congested).toBe(false);
+    emit();
+    expect(sent.filter((message) => message.type === 'progress')).toHaveLength(4);
+    expect(backpressure!.congested).toBe(true);
+    let drained = false;
+    void backpressure!.drained().then(() => (drained = true));
+    connection.receive({ type: 'ack', id: 7, count: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(backpressure!.congested).toBe(false);
+    // Two quarters (2 MiB) are still unhandled: above the drained mark.
+    expect(drained).toBe(false);
+    expect(congestionWindowBytes / 2).toBeGreaterThan(drainedWindowBytes);
+    connection.receive({ type: 'ack', id: 7, count: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(drained).toBe(true);
+    connection.dispose();
+  });
+
+  it('releases a waiting producer when the connection goes away', async () => {
+    let backpressure: CallOptions<PullProgress>['backpressure'];
+    let emit: () => void = () => undefined;
+    const { connection } = connect(
+      servicesWith((_args, options) => {
+        backpressure = options.backpressure;
+        emit = () =>
+          options.onProgress?.({ id: 'y'.repeat(congestionWindowBytes / 4), status: '' });
+        return new Promise(() => undefined);
+      }),
+    );
+    connection.receive({
+      type: 'call',
+      id: 8,
+      service: 'images',
+      method: 'pull',
+      args: { ref: 'a' },
+    });
+    await waitFor(() => backpressure !== undefined);
+    for (let index = 0; index < 4; index++) emit();
+    expect(backpressure!.congested).toBe(true);
+    const drained = backpressure!.drained();
+    connection.dispose();
+    await expect(drained).resolves.toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import { EngineManager } from '../engine/engine-manager';
 import { SettingsStore } from '../engine/settings-store';
 import { createContainersService } from './containers-service';
 import { createEngineService } from './engine-service';
+import { createFilesService } from './files-service';
 import { createImagesService } from './images-service';
 import { createInspectService } from './inspect-service';
 import { createLogsService } from './logs-service';
@@ -50,6 +51,7 @@ export function createServices(options: ServicesOptions): ServicesRuntime {
       logs: createLogsService(engines),
       stats: createStatsService(engines),
       inspect: createInspectService(engines),
+      files: createFilesService(engines),
     },
   };
 }

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../../shared/workbench-types';
 import type { EngineAccess } from '../engine/engine-manager';
-import { readLogs } from './logs-service';
+import { readLogs, readProjectLogs } from './logs-service';
 
 function frame(type: number, text: string): Buffer {
   const payload = Buffer.from(text);
@@ -76,5 +76,95 @@ describe('readLogs', () => {
     controller.abort();
     await done;
     expect(stream.destroyed).toBe(true);
+  });
+});
+
+describe('readLogs flow control', () => {
+  it('pauses the engine stream while the client is congested and resumes once drained', async () => {
+    const stream = new PassThrough();
+    let congested = true;
+    let release: () => void = () => undefined;
+    const backpressure = {
+      get congested() {
+        return congested;
+      },
+      drained: () => new Promise<void>((resolve) => (release = resolve)),
+    };
+    const lines: LogLine[] = [];
+    const controller = new AbortController();
+    const done = readLogs(
+      engineWith(true, () => stream),
+      { id: 'c' },
+      (batch) => lines.push(...batch),
+      controller.signal,
+      backpressure,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    stream.write('2024-01-01T00:00:00Z one\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.isPaused()).toBe(true);
+    congested = false;
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.isPaused()).toBe(false);
+    controller.abort();
+    await done;
+    expect(lines.map((line) => line.text)).toEqual(['one']);
+  });
+});
+
+describe('readProjectLogs', () => {
+  /** A fake engine with two compose containers answering buffered (non-follow) logs. */
+  function projectEngine(listed: unknown[]) {
+    const bodies: Record<string, Buffer> = {
+      a1: Buffer.concat([
+        frame(1, '2024-01-01T00:00:01.000000000Z api up\n'),
+        frame(1, '2024-01-01T00:00:03.000000000Z api ready\n'),
+      ]),
+      b2: frame(2, '2024-01-01T00:00:02.5Z db booting\n'),
+    };
+    return {
+      docker: () =>
+        ({
+          listContainers: async (options: unknown) => {
+            listed.push(options);
+            return [
+              { Id: 'a1', Names: ['/shop-api-1'] },
+              { Id: 'b2', Names: ['/shop-db-1'] },
+            ];
+          },
+          getContainer: (id: string) => ({
+            inspect: async () => ({ Config: { Tty: false } }),
+            logs: async () => bodies[id],
+          }),
+        }) as unknown as Docker,
+    } as unknown as EngineAccess;
+  }
+
+  it('merges the containers of a project by time and tags each line', async () => {
+    const listed: unknown[] = [];
+    const lines: LogLine[] = [];
+    await readProjectLogs(projectEngine(listed), { project: 'shop', follow: false }, (batch) =>
+      lines.push(...batch),
+    );
+    expect(listed[0]).toMatchObject({
+      all: true,
+      filters: { label: ['com.docker.compose.project=shop'] },
+    });
+    expect(lines.map((line) => `${line.source}: ${line.text}`)).toEqual([
+      'shop-api-1: api up',
+      'shop-db-1: db booting',
+      'shop-api-1: api ready',
+    ]);
+    expect(lines[1]!.stream).toBe('stderr');
+  });
+
+  it('names a project without containers', async () => {
+    const engine = {
+      docker: () => ({ listContainers: async () => [] }) as unknown as Docker,
+    } as unknown as EngineAccess;
+    await expect(readProjectLogs(engine, { project: 'nope' }, () => undefined)).rejects.toThrow(
+      'no containers in compose project "nope"',
+    );
   });
 });

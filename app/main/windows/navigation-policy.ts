@@ -29,3 +29,18 @@ export function isPublishedPortLink(url: string, engineHosts: readonly string[] 
   if (!target.port || target.username || target.password) return false;
   return loopbackHosts.has(target.hostname) || engineHosts.includes(target.hostname);
 }
+
+/**
+ * A link the user clicked in content (e.g. a URL printed in a terminal): only http(s), never with
+ * credentials in it. Opened in the system browser, never inside the app.
+ */
+export function isExternalWebLink(url: string): boolean {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return false;
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return false;
+  return !target.username && !target.password && target.hostname !== '';
+}

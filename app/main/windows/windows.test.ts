@@ -7,7 +7,7 @@ import type { EngineStatus } from '../../shared/types';
 import { contentSecurityPolicy } from '../ipc/browser-server';
 import { createMainWindow, secureWebPreferences } from './main-window';
 import { buildMenuTemplate } from './menu';
-import { isOwnPage, isPublishedPortLink } from './navigation-policy';
+import { isExternalWebLink, isOwnPage, isPublishedPortLink } from './navigation-policy';
 import { EngineStateNotifier } from './notifier';
 import { buildTrayTemplate, engineStatusLabel } from './tray';
 
@@ -129,6 +129,15 @@ describe('navigation policy', () => {
     expect(isPublishedPortLink('http://user:pw@127.0.0.1:80/')).toBe(false);
     expect(isPublishedPortLink('javascript:alert(1)')).toBe(false);
     expect(isPublishedPortLink('http://build:8080/', ['build'])).toBe(true);
+  });
+
+  it('opens clicked web links only when they are plain http(s)', () => {
+    expect(isExternalWebLink('https://example.org/docs?q=1')).toBe(true);
+    expect(isExternalWebLink('http://10.0.0.5:8080/')).toBe(true);
+    expect(isExternalWebLink('https://user:secret@example.org/')).toBe(false);
+    expect(isExternalWebLink('file:///etc/passwd')).toBe(false);
+    expect(isExternalWebLink('javascript:alert(1)')).toBe(false);
+    expect(isExternalWebLink('not a url')).toBe(false);
   });
 });
 

@@ -4,6 +4,7 @@
 import { subscribe } from '../../shared/rpc/client';
 import type { EngineEvent } from '../../shared/types';
 import { api, onConnectionState } from '../client/connection';
+import { ContainerAlertWatcher } from './container-alerts';
 import { useBerth, type ResourceName } from './store';
 
 const debounceMs = 200;
@@ -34,6 +35,7 @@ export function startLiveUpdates(): () => void {
   let unsubscribe: (() => void) | undefined;
   let attempt = 0;
   let stopped = false;
+  const alerts = new ContainerAlertWatcher();
 
   const flush = () => {
     timer = undefined;
@@ -46,6 +48,8 @@ export function startLiveUpdates(): () => void {
 
   const onEvent = (event: EngineEvent) => {
     attempt = 0;
+    const alert = alerts.observe(event);
+    if (alert) useBerth.getState().alertContainer(alert);
     if (event.type === 'engine' || event.type === 'daemon') {
       void useBerth.getState().refreshEngine();
       void useBerth.getState().refreshEngines();

@@ -13,14 +13,22 @@ import type {
 import { api, type ConnectionState } from '../client/connection';
 import { bridge } from '../client/electron-channel';
 import { emptyResource, makeRefresher, toErrorData, type ResourceState } from './resource-slice';
+import type { ContainerAlert } from './container-alerts';
+import { appendTrails, type StatsTrail } from './stats-trail';
 import { createWorkbenchSlice, type WorkbenchState } from './workbench-slice';
 
 export type ResourceName = 'containers' | 'images' | 'volumes' | 'networks';
+
+export interface NoticeAction {
+  label: string;
+  run(): void;
+}
 
 export interface Notice {
   id: number;
   kind: 'info' | 'success' | 'error';
   message: string;
+  action?: NoticeAction;
 }
 
 export interface BerthState extends WorkbenchState {
@@ -32,6 +40,8 @@ export interface BerthState extends WorkbenchState {
   volumes: ResourceState<VolumeSummary>;
   networks: ResourceState<NetworkSummary>;
   stats: Record<string, ContainerStatsSnapshot>;
+  /** Recent CPU/memory per running container, for the list's sparklines. */
+  statsTrails: Record<string, StatsTrail>;
   settings: Settings | undefined;
   notices: Notice[];
   paletteOpen: boolean;
@@ -47,7 +57,9 @@ export interface BerthState extends WorkbenchState {
   updateSettings(
     patch: Partial<Pick<Settings, 'theme' | 'defaultShell' | 'shellsByImage'>>,
   ): Promise<void>;
-  notify(kind: Notice['kind'], message: string): void;
+  notify(kind: Notice['kind'], message: string, action?: NoticeAction): void;
+  /** An unexpected exit, restart loop or failing health check, with "Open logs". */
+  alertContainer(alert: ContainerAlert): void;
   dismiss(id: number): void;
   setPaletteOpen(open: boolean): void;
   openRunDialog(image?: string): void;
@@ -94,6 +106,7 @@ export const useBerth = create<BerthState>()((set, get) => {
     volumes: emptyResource(),
     networks: emptyResource(),
     stats: {},
+    statsTrails: {},
     settings: undefined,
     notices: [],
     paletteOpen: false,
@@ -120,7 +133,10 @@ export const useBerth = create<BerthState>()((set, get) => {
       await Promise.all(Object.values(refreshers).map((refresh) => refresh()));
     },
     setStats: (snapshots) =>
-      set({ stats: Object.fromEntries(snapshots.map((snapshot) => [snapshot.id, snapshot])) }),
+      set({
+        stats: Object.fromEntries(snapshots.map((snapshot) => [snapshot.id, snapshot])),
+        statsTrails: appendTrails(get().statsTrails, snapshots),
+      }),
     loadSettings: async () => {
       try {
         set({ settings: await api.settings.get() });
@@ -139,14 +155,25 @@ export const useBerth = create<BerthState>()((set, get) => {
         get().notify('error', `Settings: ${toErrorData(error).message}`);
       }
     },
-    notify: (kind, message) => {
+    notify: (kind, message, action) => {
       const id = nextNoticeId++;
       // Long tasks finish and failures happen while the user looks elsewhere: tell the desktop.
       if (!document.hasFocus())
         bridge()?.notify(kind === 'error' ? 'Berth: failed' : 'Berth', message);
-      set({ notices: [...get().notices.slice(-4), { id, kind, message }] });
+      set({
+        notices: [...get().notices.slice(-4), { id, kind, message, ...(action ? { action } : {}) }],
+      });
       if (kind !== 'error') setTimeout(() => get().dismiss(id), 5000);
     },
+    alertContainer: (alert) =>
+      get().notify('error', alert.message, {
+        label: 'Open logs',
+        run: () => {
+          // The details view lives on the containers page (hash route).
+          window.location.hash = '#/containers';
+          get().openDetails(alert.containerId, 'logs');
+        },
+      }),
     dismiss: (id) => set({ notices: get().notices.filter((notice) => notice.id !== id) }),
     setPaletteOpen: (paletteOpen) => set({ paletteOpen }),
     openRunDialog: (image) => set({ runDialog: { open: true, ...(image ? { image } : {}) } }),

@@ -6,13 +6,15 @@ import type { StatsSample, TerminalSessionInfo } from '../../shared/workbench-ty
 import { api } from '../client/connection';
 import { toErrorData } from './resource-slice';
 
-export type WorkbenchTab = 'terminal' | 'logs' | 'stats' | 'inspect' | 'hood';
+export type WorkbenchTab = 'terminal' | 'logs' | 'stats' | 'inspect' | 'files' | 'hood';
 
 /** About an hour of one-per-second samples per container. */
 export const statsHistoryLimit = 3600;
 
 export interface WorkbenchState {
   details: { containerId: string; tab: WorkbenchTab } | undefined;
+  /** The compose project whose merged logs are open, if any. */
+  projectLogs: string | undefined;
   terminalSessions: Record<string, TerminalSessionInfo[]>;
   activeSession: Record<string, string>;
   statsHistory: Record<string, StatsSample[]>;
@@ -20,6 +22,8 @@ export interface WorkbenchState {
 
   openDetails(containerId: string, tab?: WorkbenchTab): void;
   closeDetails(): void;
+  openProjectLogs(project: string): void;
+  closeProjectLogs(): void;
   setTab(tab: WorkbenchTab): void;
   refreshSessions(containerId: string): Promise<void>;
   addSession(session: TerminalSessionInfo): void;
@@ -44,14 +48,20 @@ export function appendSample(history: StatsSample[], sample: StatsSample): Stats
 export function createWorkbenchSlice(set: Set, get: Get): WorkbenchState {
   return {
     details: undefined,
+    projectLogs: undefined,
     terminalSessions: {},
     activeSession: {},
     statsHistory: {},
     statsError: {},
 
     openDetails: (containerId, tab) =>
-      set({ details: { containerId, tab: tab ?? get().details?.tab ?? 'terminal' } }),
+      set({
+        details: { containerId, tab: tab ?? get().details?.tab ?? 'terminal' },
+        projectLogs: undefined,
+      }),
     closeDetails: () => set({ details: undefined }),
+    openProjectLogs: (project) => set({ projectLogs: project, details: undefined }),
+    closeProjectLogs: () => set({ projectLogs: undefined }),
     setTab: (tab) => {
       const details = get().details;
       if (details) set({ details: { ...details, tab } });

@@ -1,14 +1,18 @@
 // One xterm.js view attached to a session that lives in main. Mounting re-attaches (main replays
 // its buffer first), unmounting only detaches: the shell keeps running across tab switches.
 import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { subscribe } from '../../shared/rpc/client';
 import type { TerminalEvent, TerminalSessionInfo } from '../../shared/workbench-types';
 import { api } from '../client/connection';
+import { openExternalLink } from '../client/external-link';
 import { toErrorData } from '../stores/resource-slice';
 import { useBerth } from '../stores/store';
+import { TerminalSearchBar } from './TerminalSearchBar';
 import { xtermThemes } from './xterm-theme';
 
 const inputChunk = 32 * 1024;
@@ -29,6 +33,8 @@ export function TerminalView({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const terminal = useRef<Terminal | undefined>(undefined);
+  const [search, setSearch] = useState<SearchAddon | undefined>();
+  const [searchOpen, setSearchOpen] = useState(false);
   const markExited = useBerth((state) => state.markSessionExited);
   const notify = useBerth((state) => state.notify);
 
@@ -41,10 +47,22 @@ export function TerminalView({
       fontSize: 13,
       scrollback: 10_000,
       theme: xtermThemes[theme],
+      // The search addon's match highlights are decorations, still a proposed API.
+      allowProposedApi: true,
     });
     terminal.current = term;
     const fit = new FitAddon();
     term.loadAddon(fit);
+    const searchAddon = new SearchAddon();
+    term.loadAddon(searchAddon);
+    setSearch(searchAddon);
+    // URLs in the output are clickable; only http(s) leaves the app, through the safe path.
+    term.loadAddon(
+      new WebLinksAddon((event, uri) => {
+        event.preventDefault();
+        if (!openExternalLink(uri)) notify('error', `Not opening ${uri}: only http(s) links`);
+      }),
+    );
     term.open(element);
     registry().set(session.id, term);
 
@@ -74,6 +92,10 @@ export function TerminalView({
       }
       if (event.code === 'KeyV') {
         paste();
+        return false;
+      }
+      if (event.code === 'KeyF') {
+        setSearchOpen(true);
         return false;
       }
       return true;
@@ -123,6 +145,7 @@ export function TerminalView({
       dataListener.dispose();
       resizeListener.dispose();
       registry().delete(session.id);
+      setSearch(undefined);
       term.dispose();
       terminal.current = undefined;
     };
@@ -133,5 +156,26 @@ export function TerminalView({
     if (terminal.current) terminal.current.options.theme = xtermThemes[theme];
   }, [theme]);
 
-  return <div className="terminal-host" ref={host} data-testid={`terminal-${session.id}`} />;
+  const closeSearch = () => {
+    setSearchOpen(false);
+    terminal.current?.focus();
+  };
+  return (
+    <>
+      <div className="terminal-host" ref={host} data-testid={`terminal-${session.id}`} />
+      {searchOpen && search ? (
+        <TerminalSearchBar search={search} theme={theme} onClose={closeSearch} />
+      ) : (
+        <button
+          type="button"
+          className="small terminal-find"
+          title="Find (Ctrl+Shift+F)"
+          data-testid="terminal-find"
+          onClick={() => setSearchOpen(true)}
+        >
+          Find
+        </button>
+      )}
+    </>
+  );
 }

@@ -30,3 +30,27 @@ export const xtermThemes: Record<'light' | 'dark', ITheme> = {
     white: '#b1bac4',
   },
 };
+
+/** Match highlights for the search addon (decorations need #RRGGBB colours). */
+export const searchDecorations: Record<
+  'light' | 'dark',
+  {
+    matchBackground: string;
+    activeMatchBackground: string;
+    matchOverviewRuler: string;
+    activeMatchColorOverviewRuler: string;
+  }
+> = {
+  light: {
+    matchBackground: '#fff3a3',
+    activeMatchBackground: '#ffb84d',
+    matchOverviewRuler: '#d4a72c',
+    activeMatchColorOverviewRuler: '#bf5f00',
+  },
+  dark: {
+    matchBackground: '#5a4a00',
+    activeMatchBackground: '#9e6a03',
+    matchOverviewRuler: '#d29922',
+    activeMatchColorOverviewRuler: '#f0883e',
+  },
+};

@@ -93,4 +93,19 @@ describe('rpc client', () => {
     expect(ends).toEqual(['engine_unreachable']);
     expect(wire.sent.at(-1)).toEqual({ type: 'cancel', id: 2 });
   });
+
+  it('acknowledges handled progress once per task, for flow control', async () => {
+    const wire = fakeChannel();
+    const client = createRpcClient(wire.channel);
+    const call = client.services.images.pull({ ref: 'busybox' }, { onProgress: () => undefined });
+    wire.deliver({ type: 'progress', id: 1, value: 'a' });
+    wire.deliver({ type: 'progress-batch', id: 1, values: ['b', 'c'] });
+    expect(wire.sent.filter((message) => message.type === 'ack')).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(wire.sent.filter((message) => message.type === 'ack')).toEqual([
+      { type: 'ack', id: 1, count: 2 },
+    ]);
+    wire.deliver({ type: 'result', id: 1, value: { ref: 'busybox' } });
+    await call;
+  });
 });

@@ -27,6 +27,20 @@ export function createRpcClient(channel: ClientChannel): RpcClient {
   let nextId = 1;
   let closedReason: string | undefined;
   const pending = new Map<number, PendingCall>();
+  /** Progress messages handled per call since the last ack (sent once per task, coalesced). */
+  const unacked = new Map<number, number>();
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  const sendAcks = () => {
+    ackTimer = undefined;
+    for (const [id, count] of unacked) {
+      if (pending.has(id) && closedReason === undefined) channel.send({ type: 'ack', id, count });
+    }
+    unacked.clear();
+  };
+  const handled = (id: number) => {
+    unacked.set(id, (unacked.get(id) ?? 0) + 1);
+    ackTimer ??= setTimeout(sendAcks, 0);
+  };
 
   const settle = (id: number) => {
     const entry = pending.get(id);
@@ -41,9 +55,11 @@ export function createRpcClient(channel: ClientChannel): RpcClient {
     switch (message.type) {
       case 'progress':
         entry.onProgress?.(message.value);
+        handled(message.id);
         break;
       case 'progress-batch':
         for (const value of message.values) entry.onProgress?.(value);
+        handled(message.id);
         break;
       case 'result':
         settle(message.id)?.resolve(message.value);
@@ -111,6 +127,8 @@ export function createRpcClient(channel: ClientChannel): RpcClient {
     dispose() {
       stopMessages();
       stopClose();
+      if (ackTimer) clearTimeout(ackTimer);
+      unacked.clear();
       failAll('client disposed');
     },
   };

@@ -3,7 +3,9 @@ import type { ServiceErrorData } from '../errors';
 
 export type ClientMessage =
   | { type: 'call'; id: number; service: string; method: string; args: unknown }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** Flow control: the client has handled `count` more progress messages of call `id`. */
+  | { type: 'ack'; id: number; count: number };
 
 export type ServerMessage =
   | { type: 'result'; id: number; value: unknown }
@@ -25,6 +27,9 @@ export function isClientMessage(value: unknown): value is ClientMessage {
   const message = value as Record<string, unknown>;
   if (typeof message.id !== 'number' || !Number.isSafeInteger(message.id)) return false;
   if (message.type === 'cancel') return true;
+  if (message.type === 'ack') {
+    return typeof message.count === 'number' && Number.isSafeInteger(message.count);
+  }
   return (
     message.type === 'call' &&
     typeof message.service === 'string' &&

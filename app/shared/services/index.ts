@@ -1,6 +1,7 @@
 // The whole contract: service name → spec table. Transports and proxies iterate this.
 import { containersSpec, type ContainersService } from './containers';
 import { engineSpec, type EngineService } from './engine';
+import { filesSpec, type FilesService } from './files';
 import { imagesSpec, type ImagesService } from './images';
 import { inspectSpec, type InspectService } from './inspect';
 import { logsSpec, type LogsService } from './logs';
@@ -21,6 +22,7 @@ export const contract = {
   logs: logsSpec,
   stats: statsSpec,
   inspect: inspectSpec,
+  files: filesSpec,
 };
 
 export type Contract = typeof contract;
@@ -37,4 +39,5 @@ export interface BerthServices {
   logs: LogsService;
   stats: StatsService;
   inspect: InspectService;
+  files: FilesService;
 }

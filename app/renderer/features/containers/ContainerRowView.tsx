@@ -5,6 +5,8 @@ import type {
   ContainerSummary,
 } from '../../../shared/types';
 import { formatAge, formatBytes, formatPercent } from '../../components/format';
+import { Sparkline } from '../../components/Sparkline';
+import type { StatsTrail } from '../../stores/stats-trail';
 import { ContainerActions } from './ContainerActions';
 
 export function PortLinks({ container }: { container: ContainerSummary }) {
@@ -37,6 +39,7 @@ export const ContainerRowView = memo(function ContainerRowView({
   container,
   grouped,
   stat,
+  trail,
   selected,
   busy,
   onToggle,
@@ -46,6 +49,8 @@ export const ContainerRowView = memo(function ContainerRowView({
   container: ContainerSummary;
   grouped: boolean;
   stat: ContainerStatsSnapshot | undefined;
+  /** Recent CPU/memory points for the sparklines. */
+  trail: StatsTrail | undefined;
   selected: boolean;
   busy: boolean;
   onToggle: (id: string, on: boolean) => void;
@@ -87,8 +92,26 @@ export const ContainerRowView = memo(function ContainerRowView({
         <PortLinks container={container} />
       </span>
       <span className="cell created">{formatAge(container.created)}</span>
-      <span className="cell cpu">{stat && running ? formatPercent(stat.cpuPercent) : '—'}</span>
-      <span className="cell mem">{stat && running ? formatBytes(stat.memoryBytes) : '—'}</span>
+      <span className="cell cpu">
+        {stat && running && trail && (
+          <Sparkline
+            values={trail.cpu}
+            label={`CPU trend of ${container.name}`}
+            testId={`spark-cpu-${container.name}`}
+          />
+        )}
+        <span>{stat && running ? formatPercent(stat.cpuPercent) : '—'}</span>
+      </span>
+      <span className="cell mem">
+        {stat && running && trail && (
+          <Sparkline
+            values={trail.memory}
+            label={`Memory trend of ${container.name}`}
+            testId={`spark-mem-${container.name}`}
+          />
+        )}
+        <span>{stat && running ? formatBytes(stat.memoryBytes) : '—'}</span>
+      </span>
       <ContainerActions
         container={container}
         busy={busy}

@@ -6,6 +6,7 @@ import { VirtualList } from '../../components/VirtualList';
 import { toErrorData } from '../../stores/resource-slice';
 import { useBerth } from '../../stores/store';
 import { ContainerDetails } from '../workbench/ContainerDetails';
+import { ProjectLogs } from '../workbench/ProjectLogs';
 import { actionLabels } from './ContainerActions';
 import { ContainerRowView } from './ContainerRowView';
 import { buildRows, type ContainerRow, type StateFilter } from './container-rows';
@@ -23,11 +24,14 @@ interface BulkRun {
 export function ContainersPage() {
   const resource = useBerth((state) => state.containers);
   const stats = useBerth((state) => state.stats);
+  const trails = useBerth((state) => state.statsTrails);
   const refresh = useBerth((state) => state.refresh);
   const openRunDialog = useBerth((state) => state.openRunDialog);
   const notify = useBerth((state) => state.notify);
   const openDetails = useBerth((state) => state.openDetails);
   const detailsId = useBerth((state) => state.details?.containerId);
+  const projectLogs = useBerth((state) => state.projectLogs);
+  const openProjectLogs = useBerth((state) => state.openProjectLogs);
   const [search, setSearch] = useState('');
   const [filter, setFilter] = useState<StateFilter>('all');
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
@@ -152,6 +156,15 @@ export function ContainersPage() {
           <span className="muted">
             compose · {row.running}/{row.count} running
           </span>
+          <button
+            type="button"
+            className="small group-logs"
+            data-testid={`project-logs-${row.project}`}
+            title={`Logs of every container of ${row.project}, merged`}
+            onClick={() => openProjectLogs(row.project)}
+          >
+            Logs
+          </button>
         </div>
       );
     }
@@ -160,6 +173,7 @@ export function ContainersPage() {
         container={row.container}
         grouped={row.grouped}
         stat={stats[row.container.id]}
+        trail={trails[row.container.id]}
         selected={selected.has(row.container.id)}
         busy={busy.has(row.container.id)}
         onToggle={toggleOne}
@@ -173,6 +187,7 @@ export function ContainersPage() {
     ? resource.items.find((container) => container.id === detailsId)
     : undefined;
   if (detailsContainer) return <ContainerDetails container={detailsContainer} />;
+  if (projectLogs) return <ProjectLogs project={projectLogs} />;
 
   return (
     <div className="resource-page">

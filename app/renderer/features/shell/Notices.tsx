@@ -12,6 +12,19 @@ export function Notices() {
           data-testid={`notice-${notice.kind}`}
         >
           <span>{notice.message}</span>
+          {notice.action && (
+            <button
+              type="button"
+              className="small"
+              data-testid="notice-action"
+              onClick={() => {
+                notice.action?.run();
+                dismiss(notice.id);
+              }}
+            >
+              {notice.action.label}
+            </button>
+          )}
           <button
             type="button"
             className="icon"

@@ -5,6 +5,7 @@ import { TerminalPanel } from '../../terminal/TerminalPanel';
 import { useBerth } from '../../stores/store';
 import type { WorkbenchTab } from '../../stores/workbench-slice';
 import { useTheme } from '../shell/use-theme';
+import { FilesPanel } from './FilesPanel';
 import { InspectPanel } from './InspectPanel';
 import { IsolationPanel } from './IsolationPanel';
 import { LogsPanel } from './LogsPanel';
@@ -15,6 +16,7 @@ const tabs: { id: WorkbenchTab; title: string }[] = [
   { id: 'logs', title: 'Logs' },
   { id: 'stats', title: 'Stats' },
   { id: 'inspect', title: 'Inspect' },
+  { id: 'files', title: 'Files' },
   { id: 'hood', title: 'Under the hood' },
 ];
 
@@ -51,9 +53,12 @@ export function ContainerDetails({ container }: { container: ContainerSummary })
       </div>
       <div className="tab-body" data-testid={`tab-body-${tab}`}>
         {tab === 'terminal' && <TerminalPanel container={container} theme={theme} />}
-        {tab === 'logs' && <LogsPanel container={container} />}
+        {tab === 'logs' && (
+          <LogsPanel target={{ kind: 'container', id: container.id, name: container.name }} />
+        )}
         {tab === 'stats' && <StatsPanel container={container} />}
         {tab === 'inspect' && <InspectPanel container={container} />}
+        {tab === 'files' && <FilesPanel container={container} />}
         {tab === 'hood' && <IsolationPanel container={container} />}
       </div>
     </div>

@@ -1,5 +1,8 @@
 import { memo } from 'react';
-import { detectLevel, parseAnsi, type AnsiStyle } from './ansi';
+import { parseAnsi, type AnsiStyle, type LogLevel } from './ansi';
+
+/** Distinct tag colours for merged logs (a container keeps its colour for the view's life). */
+const sourcePalette = 8;
 
 function cssOf(style: AnsiStyle): React.CSSProperties | undefined {
   if (!style.fg && !style.bg && !style.bold && !style.dim && !style.italic && !style.underline)
@@ -34,6 +37,9 @@ export const LogLineView = memo(function LogLineView({
   plain,
   time,
   stderr,
+  level,
+  source,
+  sourceIndex,
   showTime,
   pattern,
   current,
@@ -42,11 +48,15 @@ export const LogLineView = memo(function LogLineView({
   plain: string;
   time: number;
   stderr: boolean;
+  /** From the buffer: the level a JSON or logfmt line declares. */
+  level: LogLevel | undefined;
+  /** Merged project logs: the container that printed the line. */
+  source: string | undefined;
+  sourceIndex: number;
   showTime: boolean;
   pattern: RegExp | undefined;
   current: boolean;
 }) {
-  const level = detectLevel(plain);
   let matches = false;
   if (pattern) {
     pattern.lastIndex = 0;
@@ -59,6 +69,11 @@ export const LogLineView = memo(function LogLineView({
       {showTime && (
         <span className="log-time">
           {Number.isFinite(time) ? new Date(time).toISOString().replace('T', ' ').slice(0, 23) : ''}
+        </span>
+      )}
+      {source !== undefined && (
+        <span className={`log-source source-${sourceIndex % sourcePalette}`} title={source}>
+          {source}
         </span>
       )}
       <span className="log-text">

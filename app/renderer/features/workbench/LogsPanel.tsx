@@ -3,14 +3,23 @@
 // container printing flat out does not freeze the page.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { subscribe } from '../../../shared/rpc/client';
-import type { ContainerSummary } from '../../../shared/types';
+import type { CallOptions } from '../../../shared/contract';
 import type { LogBatch } from '../../../shared/workbench-types';
 import { api } from '../../client/connection';
 import { useBerth } from '../../stores/store';
-import { LogBuffer, LogView, defaultFilter, type LogFilter } from './log-buffer';
+import {
+  LogBuffer,
+  LogView,
+  defaultFilter,
+  logLevels,
+  type LevelFilter,
+  type LogFilter,
+} from './log-buffer';
 import { LogLineView } from './LogLineView';
 
 const rowHeight = 18;
+/** Shortest time between two re-renders caused by arriving lines (user input is immediate). */
+const newLinesRepaintMs = 100;
 const tailChoices = ['1000', '10000', '100000', 'all'] as const;
 
 function toUnixSeconds(local: string): number | undefined {
@@ -19,7 +28,28 @@ function toUnixSeconds(local: string): number | undefined {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }
 
-export function LogsPanel({ container }: { container: ContainerSummary }) {
+/** Whose log the panel shows: one container, or every container of a compose project merged. */
+export type LogTarget =
+  { kind: 'container'; id: string; name: string } | { kind: 'project'; project: string };
+
+interface LogWindow {
+  follow: boolean;
+  tail?: number;
+  since?: number;
+  until?: number;
+}
+
+function followTarget(target: LogTarget, window: LogWindow, options: CallOptions<LogBatch>) {
+  return target.kind === 'container'
+    ? api.logs.follow({ id: target.id, ...window }, options)
+    : api.logs.followProject({ project: target.project, ...window }, options);
+}
+
+export function LogsPanel({ target }: { target: LogTarget }) {
+  const targetKey = target.kind === 'container' ? `c:${target.id}` : `p:${target.project}`;
+  const fileName = target.kind === 'container' ? target.name : `${target.project}-project`;
+  const targetRef = useRef(target);
+  targetRef.current = target;
   const notify = useBerth((state) => state.notify);
   const buffer = useMemo(() => new LogBuffer(), []);
   const [filter, setFilter] = useState<LogFilter>(defaultFilter);
@@ -39,20 +69,34 @@ export function LogsPanel({ container }: { container: ContainerSummary }) {
   const [viewport, setViewport] = useState({ top: 0, height: 400 });
   const followingRef = useRef(true);
   const frame = useRef(0);
+  const repaintTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const lastRender = useRef(0);
   const pendingNew = useRef(0);
   const lastTop = useRef(0);
 
-  // Re-render at most once per animation frame however fast batches arrive.
+  // New lines re-render at most once per animation frame, and no more often than every
+  // newLinesRepaintMs: a flood is unreadable at 60 fps anyway, and every repaint of a full view
+  // costs script, layout and (software) paint that input handling then waits for.
   const scheduleRender = useCallback(() => {
-    if (frame.current) return;
-    frame.current = requestAnimationFrame(() => {
-      frame.current = 0;
-      if (!followingRef.current && pendingNew.current) {
-        setNewLines((count) => count + pendingNew.current);
-      }
-      pendingNew.current = 0;
-      setVersion((value) => value + 1);
-    });
+    if (frame.current || repaintTimer.current) return;
+    const render = () => {
+      frame.current = requestAnimationFrame(() => {
+        frame.current = 0;
+        lastRender.current = performance.now();
+        if (!followingRef.current && pendingNew.current) {
+          setNewLines((count) => count + pendingNew.current);
+        }
+        pendingNew.current = 0;
+        setVersion((value) => value + 1);
+      });
+    };
+    const wait = newLinesRepaintMs - (performance.now() - lastRender.current);
+    if (wait <= 0) render();
+    else
+      repaintTimer.current = setTimeout(() => {
+        repaintTimer.current = undefined;
+        render();
+      }, wait);
   }, []);
 
   useEffect(() => {
@@ -64,9 +108,9 @@ export function LogsPanel({ container }: { container: ContainerSummary }) {
     const untilSeconds = toUnixSeconds(until);
     const stop = subscribe<LogBatch>(
       (options) =>
-        api.logs.follow(
+        followTarget(
+          targetRef.current,
           {
-            id: container.id,
             follow: untilSeconds === undefined,
             ...(tail === 'all' ? {} : { tail: Number(tail) }),
             ...(sinceSeconds !== undefined ? { since: sinceSeconds } : {}),
@@ -91,8 +135,10 @@ export function LogsPanel({ container }: { container: ContainerSummary }) {
       stop();
       cancelAnimationFrame(frame.current);
       frame.current = 0;
+      clearTimeout(repaintTimer.current);
+      repaintTimer.current = undefined;
     };
-  }, [buffer, view, container.id, tail, since, until, notify, scheduleRender]);
+  }, [buffer, view, targetKey, tail, since, until, notify, scheduleRender]);
 
   useEffect(() => {
     try {
@@ -177,7 +223,7 @@ export function LogsPanel({ container }: { container: ContainerSummary }) {
     const url = URL.createObjectURL(blob);
     const anchor = document.createElement('a');
     anchor.href = url;
-    anchor.download = `${container.name}${filtered ? '-filtered' : ''}.log`;
+    anchor.download = `${fileName}${filtered ? '-filtered' : ''}.log`;
     anchor.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   };
@@ -199,6 +245,9 @@ export function LogsPanel({ container }: { container: ContainerSummary }) {
         plain={buffer.plain(line)}
         time={buffer.time(line)}
         stderr={buffer.isStderr(line)}
+        level={buffer.level(line)}
+        source={buffer.source(line)}
+        sourceIndex={buffer.sourceIndexOf(line)}
         showTime={showTime}
         pattern={view.highlight}
         current={line === currentLine}
@@ -287,6 +336,23 @@ export function LogsPanel({ container }: { container: ContainerSummary }) {
           />
           stderr
         </label>
+        {(buffer.structuredLines > 0 || filter.level !== 'all') && (
+          <label title="Structured (JSON or logfmt) lines: show this level and more severe">
+            Level
+            <select
+              value={filter.level}
+              data-testid="logs-level"
+              onChange={(event) => update({ level: event.target.value as LevelFilter })}
+            >
+              <option value="all">all lines</option>
+              {logLevels.map((level) => (
+                <option key={level} value={level}>
+                  {level === 'error' ? 'error' : `${level} and above`}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
       </div>
       <div className="logs-toolbar">
         <label>
@@ -376,7 +442,13 @@ export function LogsPanel({ container }: { container: ContainerSummary }) {
       >
         <div
           className={`log-window${atEnd ? ' at-end' : ''}`}
-          style={{ height: viewport.height }}
+          style={
+            {
+              height: viewport.height,
+              // Merged logs: one column width for every container tag, so the text lines up.
+              '--source-width': `${Math.min(24, Math.max(0, ...buffer.sourceNames.map((name) => name.length)))}ch`,
+            } as React.CSSProperties
+          }
           data-version={version}
         >
           {rows}

@@ -81,3 +81,54 @@ describe('LogView', () => {
     expect(compileQuery({ ...defaultFilter, query: '(' })?.test('a(b')).toBe(true);
   });
 });
+
+describe('structured lines and merged logs', () => {
+  const structured = [
+    '{"level":"error","msg":"disk full"}',
+    'time=1 level=warn msg="slow query"',
+    '{"severity":"INFO","msg":"listening"}',
+    'level=debug msg=tick',
+    'plain text without a level',
+  ];
+
+  it('records the level of JSON and logfmt lines and counts them', () => {
+    const buffer = new LogBuffer();
+    buffer.append(lines(structured));
+    expect([0, 1, 2, 3, 4].map((line) => buffer.level(line))).toEqual([
+      'error',
+      'warn',
+      'info',
+      'debug',
+      undefined,
+    ]);
+    expect(buffer.structuredLines).toBe(4);
+  });
+
+  it('filters to a level and everything more severe, hiding lines without a level', () => {
+    const buffer = new LogBuffer();
+    buffer.append(lines(structured));
+    const view = new LogView(buffer, { ...defaultFilter, level: 'warn' });
+    expect(shown(view, buffer)).toEqual([structured[0], structured[1]]);
+    view.setFilter({ ...defaultFilter, level: 'info' });
+    expect(view.count).toBe(3);
+    buffer.append(lines(['{"level":"fatal","msg":"bye"}']));
+    view.consider(buffer.end - 1);
+    expect(shown(view, buffer).at(-1)).toBe('{"level":"fatal","msg":"bye"}');
+    view.setFilter(defaultFilter);
+    expect(view.count).toBe(6);
+  });
+
+  it('keeps the container of each merged line and names it in downloads', () => {
+    const buffer = new LogBuffer();
+    buffer.append([
+      { stream: 'stdout', time: '', text: 'up', source: 'shop-api-1' },
+      { stream: 'stdout', time: '', text: 'booting', source: 'shop-db-1' },
+      { stream: 'stdout', time: '', text: 'ready', source: 'shop-api-1' },
+    ]);
+    expect(buffer.sourceNames).toEqual(['shop-api-1', 'shop-db-1']);
+    expect([0, 1, 2].map((line) => buffer.sourceIndexOf(line))).toEqual([0, 1, 0]);
+    expect(new LogView(buffer).toText(false)).toBe(
+      'shop-api-1 | up\nshop-db-1 | booting\nshop-api-1 | ready\n',
+    );
+  });
+});

@@ -2,7 +2,11 @@
 // arrays (text, time in ms, stream) so a million lines stay compact; the oldest are dropped in
 // chunks past the limit. Filters and search update incrementally as batches arrive.
 import type { LogLine } from '../../../shared/workbench-types';
-import { stripAnsi } from './ansi';
+import { detectLevel, stripAnsi, type LogLevel } from './ansi';
+
+/** Levels by severity; index 0 = the line declares none. */
+export const logLevels: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+const levelCode: Record<LogLevel, number> = { error: 1, warn: 2, info: 3, debug: 4 };
 
 export const defaultLineLimit = 1_000_000;
 
@@ -11,6 +15,15 @@ export class LogBuffer {
   private plains: (string | undefined)[] = [];
   private times: number[] = [];
   private stderr: boolean[] = [];
+  /** 0 = no level, else 1 + index in logLevels (structured JSON / logfmt lines). */
+  private levels: number[] = [];
+  /** Index into `sourceNames` per line, -1 for none (merged project logs tag lines). */
+  private sources: number[] = [];
+  private readonly sourceIndex = new Map<string, number>();
+  /** Every container name seen in merged logs, in order of first appearance. */
+  readonly sourceNames: string[] = [];
+  /** How many lines ever declared a level: the level filter is offered once this is > 0. */
+  structuredLines = 0;
   /** Absolute number of the first line kept (lines before it were dropped). */
   base = 0;
 
@@ -32,6 +45,10 @@ export class LogBuffer {
       this.plains.push(plain === line.text ? undefined : plain);
       this.times.push(line.time ? Date.parse(line.time) : NaN);
       this.stderr.push(line.stream === 'stderr');
+      const level = detectLevel(plain);
+      this.levels.push(level ? levelCode[level] : 0);
+      if (level) this.structuredLines++;
+      this.sources.push(line.source === undefined ? -1 : this.sourceOf(line.source));
     }
     if (this.texts.length > this.limit) {
       // Drop 1% extra at once: one splice per many batches, not one per batch.
@@ -40,8 +57,20 @@ export class LogBuffer {
       this.plains.splice(0, drop);
       this.times.splice(0, drop);
       this.stderr.splice(0, drop);
+      this.levels.splice(0, drop);
+      this.sources.splice(0, drop);
       this.base += drop;
     }
+  }
+
+  private sourceOf(name: string): number {
+    let index = this.sourceIndex.get(name);
+    if (index === undefined) {
+      index = this.sourceNames.length;
+      this.sourceNames.push(name);
+      this.sourceIndex.set(name, index);
+    }
+    return index;
   }
 
   clear(): void {
@@ -50,6 +79,9 @@ export class LogBuffer {
     this.plains = [];
     this.times = [];
     this.stderr = [];
+    this.levels = [];
+    this.sources = [];
+    this.structuredLines = 0;
   }
 
   has(line: number): boolean {
@@ -68,7 +100,21 @@ export class LogBuffer {
   isStderr(line: number): boolean {
     return this.stderr[line - this.base] ?? false;
   }
+  level(line: number): LogLevel | undefined {
+    const code = this.levels[line - this.base] ?? 0;
+    return code ? logLevels[code - 1] : undefined;
+  }
+  /** Index of the line's container in sourceNames, or -1. */
+  sourceIndexOf(line: number): number {
+    return this.sources[line - this.base] ?? -1;
+  }
+  source(line: number): string | undefined {
+    return this.sourceNames[this.sourceIndexOf(line)];
+  }
 }
+
+/** 'all', or the least severe level still shown ('warn' = warnings and errors). */
+export type LevelFilter = 'all' | LogLevel;
 
 export interface LogFilter {
   stdout: boolean;
@@ -77,6 +123,8 @@ export interface LogFilter {
   regex: boolean;
   caseSensitive: boolean;
   onlyMatches: boolean;
+  /** Structured lines: hide lines below this level (and lines without one). */
+  level: LevelFilter;
 }
 
 export const defaultFilter: LogFilter = {
@@ -86,6 +134,7 @@ export const defaultFilter: LogFilter = {
   regex: false,
   caseSensitive: false,
   onlyMatches: false,
+  level: 'all',
 };
 
 function escapeRegExp(text: string): string {
@@ -110,6 +159,8 @@ export class LogView {
   matches: number[] = [];
   private pattern: RegExp | undefined;
   private tester: RegExp | undefined;
+  /** 0 = every level; else lines whose level code is 1..maxLevelCode. */
+  private maxLevelCode = 0;
 
   constructor(
     private readonly buffer: LogBuffer,
@@ -154,7 +205,12 @@ export class LogView {
       : undefined;
     this.shown = undefined;
     this.matches = [];
-    const filtering = !filter.stdout || !filter.stderr || (filter.onlyMatches && this.tester);
+    this.maxLevelCode = filter.level === 'all' ? 0 : levelCode[filter.level];
+    const filtering =
+      !filter.stdout ||
+      !filter.stderr ||
+      this.maxLevelCode > 0 ||
+      (filter.onlyMatches && this.tester);
     if (filtering) this.shown = [];
     this.consider(this.buffer.base);
   }
@@ -170,10 +226,16 @@ export class LogView {
     for (let line = start; line < this.buffer.end; line++) {
       const stderr = this.buffer.isStderr(line);
       if (stderr ? !this.filter.stderr : !this.filter.stdout) continue;
+      if (this.maxLevelCode > 0 && !this.levelShown(line)) continue;
       const match = this.matchesQuery(line);
       if (match) this.matches.push(line);
       if (this.shown && (!this.filter.onlyMatches || !this.tester || match)) this.shown.push(line);
     }
+  }
+
+  private levelShown(line: number): boolean {
+    const level = this.buffer.level(line);
+    return level !== undefined && levelCode[level] <= this.maxLevelCode;
   }
 
   /** Forgets lines the buffer dropped. */
@@ -200,7 +262,8 @@ export class LogView {
       const time = this.buffer.time(line);
       const prefix =
         withTimestamps && Number.isFinite(time) ? `${new Date(time).toISOString()} ` : '';
-      out.push(prefix + this.buffer.plain(line));
+      const source = this.buffer.source(line);
+      out.push(prefix + (source === undefined ? '' : `${source} | `) + this.buffer.plain(line));
     }
     return out.join('\n') + (out.length ? '\n' : '');
   }

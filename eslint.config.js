@@ -6,7 +6,7 @@ import globals from 'globals';
 import { importRules } from './scripts/import-rules.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'release/', 'test/e2e/screenshots/'] },
+  { ignores: ['node_modules/', 'dist/', '.private-dist/', 'release/', 'test/e2e/screenshots/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -51,6 +51,42 @@ describe('loadOptions', () => {
     );
   });
 
+  it('no-new-privileges as a flag or a config key, off by default', () => {
+    expect(loadOptions(['--config-file', config]).noNewPrivileges).toBe(false);
+    expect(loadOptions(['--config-file', config, '--no-new-privileges']).noNewPrivileges).toBe(
+      true,
+    );
+    writeFileSync(config, JSON.stringify({ 'no-new-privileges': true }));
+    expect(loadOptions(['--config-file', config]).noNewPrivileges).toBe(true);
+    writeFileSync(config, JSON.stringify({ 'no-new-privileges': 'yes' }));
+    expect(() => loadOptions(['--config-file', config])).toThrow(
+      "setting 'no-new-privileges' must be a boolean",
+    );
+  });
+
+  it('runtimes and default-runtime choose the OCI runtime binary, runc by default', () => {
+    expect(loadOptions(['--config-file', config]).runtimePath).toBe('/usr/sbin/runc');
+    writeFileSync(
+      config,
+      JSON.stringify({ runtimes: { mine: { path: '/opt/runc' } }, 'default-runtime': 'mine' }),
+    );
+    expect(loadOptions(['--config-file', config]).runtimePath).toBe('/opt/runc');
+    writeFileSync(config, '{}');
+    const flags = ['--add-runtime', 'x=/opt/x', '--default-runtime', 'x'];
+    expect(loadOptions(['--config-file', config, ...flags]).runtimePath).toBe('/opt/x');
+    expect(() => loadOptions(['--config-file', config, '--default-runtime', 'nope'])).toThrow(
+      "default runtime 'nope' is not among the configured runtimes",
+    );
+    expect(() => loadOptions(['--config-file', config, '--add-runtime', 'bad'])).toThrow(
+      'use name=path',
+    );
+    writeFileSync(
+      config,
+      JSON.stringify({ runtimes: { r: { path: 'rel' } }, 'default-runtime': 'r' }),
+    );
+    expect(() => loadOptions(['--config-file', config])).toThrow('needs an absolute "path"');
+  });
+
   it('refuses tcp hosts without mutual TLS', () => {
     expect(() => loadOptions(['--config-file', config, '-H', 'tcp://0.0.0.0:2375'])).toThrow(
       /without TLS client verification/,

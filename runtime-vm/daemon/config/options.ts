@@ -24,10 +24,27 @@ export interface DaemonOptions {
   /** Registries reached over plain HTTP besides loopback ones, e.g. `myhost:5000`. */
   insecureRegistries: string[];
   configFile: string;
+  /** Containers get no-new-privileges unless they opt out (`--security-opt no-new-privileges=false`). */
+  noNewPrivileges: boolean;
+  /** Path of the OCI runtime binary containers run with (`default-runtime` among `runtimes`). */
+  runtimePath: string;
+  /** The default bridge's gateway address and prefix (dockerd's --bip), e.g. 192.168.5.1/24. */
+  bip?: string;
+  /** Pools for networks created without a subnet (dockerd's default-address-pools). */
+  defaultAddressPools?: AddressPoolSetting[];
+  /** dockerd's userland-proxy: loopback clients of published ports go through berthd. */
+  userlandProxy: boolean;
+}
+
+export interface AddressPoolSetting {
+  base: string;
+  size: number;
 }
 
 export const defaultConfigFile = '/etc/berth/daemon.json';
 export const defaultSocket = '/run/berth/berthd.sock';
+/** The built-in `runc` runtime. */
+export const defaultRuntimePath = '/usr/sbin/runc';
 
 export function defaultOptions(): DaemonOptions {
   return {
@@ -41,6 +58,9 @@ export function defaultOptions(): DaemonOptions {
     tls: { verify: false },
     insecureRegistries: [],
     configFile: defaultConfigFile,
+    noNewPrivileges: false,
+    runtimePath: defaultRuntimePath,
+    userlandProxy: true,
   };
 }
 
@@ -67,6 +87,12 @@ const flagSpecs: Record<string, FlagSpec> = {
   '--tlscert': { key: 'tlscert', takesValue: true },
   '--tlskey': { key: 'tlskey', takesValue: true },
   '--insecure-registry': { key: 'insecure-registries', takesValue: true },
+  '--no-new-privileges': { key: 'no-new-privileges', takesValue: false },
+  '--add-runtime': { key: 'runtimes', takesValue: true },
+  '--default-runtime': { key: 'default-runtime', takesValue: true },
+  '--bip': { key: 'bip', takesValue: true },
+  '--default-address-pool': { key: 'default-address-pools', takesValue: true },
+  '--userland-proxy': { key: 'userland-proxy', takesValue: false },
 };
 
 type RawSettings = Record<string, unknown>;
@@ -92,7 +118,20 @@ export function parseFlags(argv: readonly string[]): RawSettings {
     } else if (eq > 0) {
       value = !['false', '0'].includes(arg.slice(eq + 1));
     }
-    if (spec.key === 'hosts' || spec.key === 'insecure-registries') {
+    if (spec.key === 'runtimes') {
+      // `--add-runtime name=path`, stored like daemon.json's `"runtimes": {name: {path}}`.
+      const [runtimeName = '', path = ''] = splitOnce(String(value), '=');
+      if (runtimeName === '' || path === '') {
+        throw new InvalidArgumentError(`invalid --add-runtime ${String(value)}: use name=path`);
+      }
+      const runtimes = (raw['runtimes'] as Record<string, unknown> | undefined) ?? {};
+      runtimes[runtimeName] = { path };
+      raw['runtimes'] = runtimes;
+    } else if (spec.key === 'default-address-pools') {
+      const pools = (raw[spec.key] as AddressPoolSetting[] | undefined) ?? [];
+      pools.push(addressPoolFlag(String(value)));
+      raw[spec.key] = pools;
+    } else if (spec.key === 'hosts' || spec.key === 'insecure-registries') {
       const list = (raw[spec.key] as string[] | undefined) ?? [];
       list.push(String(value));
       raw[spec.key] = list;
@@ -135,7 +174,80 @@ const knownKeys = new Set([
   'tlscert',
   'tlskey',
   'insecure-registries',
+  'no-new-privileges',
+  'runtimes',
+  'default-runtime',
+  'bip',
+  'default-address-pools',
+  'userland-proxy',
 ]);
+
+/** `--default-address-pool base=10.10.0.0/16,size=24`, as dockerd spells it. */
+function addressPoolFlag(text: string): AddressPoolSetting {
+  const fields = new Map(text.split(',').map((part) => splitOnce(part.trim(), '=')));
+  const size = Number(fields.get('size'));
+  const base = fields.get('base') ?? '';
+  if (base === '' || !Number.isInteger(size) || fields.size !== 2) {
+    throw new InvalidArgumentError(
+      `invalid --default-address-pool ${text}: use base=<CIDR>,size=<prefix length>`,
+    );
+  }
+  return { base, size };
+}
+
+/** The pools' shape; whether the CIDRs and sizes make sense is checked by the network service. */
+function addressPoolsSetting(raw: RawSettings): AddressPoolSetting[] | undefined {
+  const value = raw['default-address-pools'];
+  if (value === undefined) return undefined;
+  const valid =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every(
+      (pool: unknown) =>
+        typeof (pool as AddressPoolSetting | null)?.base === 'string' &&
+        Number.isInteger((pool as AddressPoolSetting).size),
+    );
+  if (!valid) {
+    throw new InvalidArgumentError(
+      `setting 'default-address-pools' must be a list of {"base": "<CIDR>", "size": <prefix length>}`,
+    );
+  }
+  return (value as AddressPoolSetting[]).map((pool) => ({ base: pool.base, size: pool.size }));
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+function booleanSetting(raw: RawSettings, key: string): boolean | undefined {
+  const value = raw[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean')
+    throw new InvalidArgumentError(`setting '${key}' must be a boolean`);
+  return value;
+}
+
+/** `default-runtime` resolved among `runtimes` (`runc` is built in, as with dockerd). */
+function runtimePathSetting(raw: RawSettings): string {
+  const runtimes = raw['runtimes'] ?? {};
+  if (runtimes === null || typeof runtimes !== 'object' || Array.isArray(runtimes)) {
+    throw new InvalidArgumentError(`setting 'runtimes' must be an object of {"path": ...}`);
+  }
+  const name = stringSetting(raw, 'default-runtime') ?? 'runc';
+  const entry = (runtimes as Record<string, unknown>)[name];
+  if (entry === undefined) {
+    if (name === 'runc') return defaultRuntimePath;
+    throw new InvalidArgumentError(
+      `default runtime '${name}' is not among the configured runtimes`,
+    );
+  }
+  const path = (entry as { path?: unknown } | null)?.path;
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    throw new InvalidArgumentError(`runtime '${name}' needs an absolute "path"`);
+  }
+  return path;
+}
 
 function stringSetting(raw: RawSettings, key: string): string | undefined {
   const value = raw[key];
@@ -189,6 +301,11 @@ export function loadOptions(argv: readonly string[]): DaemonOptions {
     ...(listSetting(file, 'insecure-registries') ?? []),
     ...(listSetting(flags, 'insecure-registries') ?? []),
   ];
+  options.noNewPrivileges = booleanSetting(merged, 'no-new-privileges') ?? false;
+  options.runtimePath = runtimePathSetting(merged);
+  options.bip = stringSetting(merged, 'bip');
+  options.defaultAddressPools = addressPoolsSetting(merged);
+  options.userlandProxy = booleanSetting(merged, 'userland-proxy') ?? true;
   options.tls = {
     verify: merged['tlsverify'] === true,
     caFile: stringSetting(merged, 'tlscacert'),

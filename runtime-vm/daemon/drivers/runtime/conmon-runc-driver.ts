@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../../errors';
 import type { OciResources } from './oci-spec';
+import { InitGoneError, releaseThroughExecFifo } from './exec-fifo';
 import { CommandError, runCommand } from './run-command';
 import type {
   RunInContainerOptions,
@@ -50,6 +51,8 @@ export class ConmonRuncDriver implements RuntimeDriver {
   private readonly exitDir: string;
   private readonly socketDir: string;
   private readonly watchers = new Set<FSWatcher>();
+  /** Init pids of containers created by this daemon and not started yet. */
+  private readonly createdPids = new Map<string, number>();
 
   constructor(options: ConmonRuncOptions) {
     this.runcPath = options.runcPath ?? '/usr/sbin/runc';
@@ -112,7 +115,10 @@ export class ConmonRuncDriver implements RuntimeDriver {
     startPipe.end(Buffer.from([0]));
     child.unref();
     const message = await reply;
-    if (typeof message.data === 'number' && message.data > 0) return { pid: message.data };
+    if (typeof message.data === 'number' && message.data > 0) {
+      this.createdPids.set(id, message.data);
+      return { pid: message.data };
+    }
     // The failed attempt leaves a runc container in "stopped" or nothing at all.
     await this.delete(id, { force: true }).catch(() => undefined);
     const detail = message.message ?? (await this.conmonDiagnostics(bundleDir));
@@ -122,6 +128,19 @@ export class ConmonRuncDriver implements RuntimeDriver {
   }
 
   async start(id: string): Promise<void> {
+    const pid = this.createdPids.get(id);
+    this.createdPids.delete(id);
+    if (pid !== undefined) {
+      try {
+        if (await releaseThroughExecFifo(join(this.runcRoot, id, 'exec.fifo'), pid)) return;
+      } catch (error) {
+        if (error instanceof InitGoneError) {
+          throw new ConflictError(`container ${id}: ${error.message}`, { cause: error });
+        }
+        throw new SystemError(`starting container ${id}: ${describe(error)}`, { cause: error });
+      }
+    }
+    // Not created by us (or no longer in the created state): runc checks and explains.
     await this.runc(['start', id]);
   }
 
@@ -209,6 +228,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
   }
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+    this.createdPids.delete(id);
     try {
       await runCommand(this.runcPath, [
         `--root=${this.runcRoot}`,

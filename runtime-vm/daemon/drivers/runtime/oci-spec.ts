@@ -104,8 +104,20 @@ export interface OciSeccomp {
   syscalls: OciSeccompSyscall[];
 }
 
+/** A device node runc creates in the container's /dev. */
+export interface OciDevice {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
 export interface OciLinux {
   namespaces: OciNamespace[];
+  devices?: OciDevice[];
   resources?: OciResources;
   cgroupsPath?: string;
   seccomp?: OciSeccomp;

@@ -19,7 +19,7 @@ export interface RecoveryDeps {
   rootfs: OverlayRootfs;
   logger: Logger;
   volumes?: ContainerVolumes;
-  removeRecord(record: ContainerRecord): Promise<void>;
+  removeRecord(record: ContainerRecord, removeAnonymousVolumes?: boolean): Promise<void>;
   startContainer(record: ContainerRecord): Promise<void>;
 }
 
@@ -46,18 +46,34 @@ export async function recoverContainers(deps: RecoveryDeps): Promise<void> {
       await deps.runtime.delete(state.id, { force: true }).catch(() => undefined);
     }
   }
+  const rolledBack: ContainerRecord[] = [];
   for (const record of records) {
     if (record.State.Running || record.State.Restarting) {
       record.State.Restarting = false;
       record.State.Running = true;
-      await deps.runner.adopt(record).catch((error: unknown) => {
+      const outcome = await deps.runner.adopt(record).catch((error: unknown) => {
         deps.logger.error('re-adopting a container failed', { id: record.Id, error });
       });
+      if (outcome === 'rolled-back') rolledBack.push(record);
     } else if (record.State.Status === 'removing') {
       await deps.removeRecord(record);
     } else {
       await deps.rootfs.unmount(deps.runner.rootfsPath(record.Id)).catch(() => undefined);
     }
+  }
+  // A start the crash undid: `--rm` containers go (dockerd removes stopped AutoRemove
+  // containers when it starts); ones with a restart policy get the start they asked for.
+  for (const record of rolledBack) {
+    const policy = record.HostConfig.RestartPolicy?.Name ?? 'no';
+    const restart = policy === 'always' || policy === 'unless-stopped';
+    const done = record.HostConfig.AutoRemove
+      ? deps.removeRecord(record, true)
+      : restart
+        ? deps.startContainer(record)
+        : Promise.resolve();
+    await done.catch((error: unknown) => {
+      deps.logger.warn('finishing an interrupted start failed', { id: record.Id, error });
+    });
   }
   // dockerd: an `always` container that was stopped by hand comes back when the daemon starts.
   for (const record of records) {

@@ -2,7 +2,6 @@
 // exits into state changes, events, wait results, restarts (with backoff) and auto-removal.
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import {
   ConflictError,
@@ -21,12 +20,23 @@ import { resolveInRoot } from './resolve-in-root';
 import { nextRestartDelay, shouldRestart } from './restart-policy';
 import { buildSpec } from './spec/build-spec';
 import { capabilitiesFromMask } from './spec/capabilities';
+import { hostDevices } from './spec/host-devices';
 import { swapLimitSupported } from './spec/resources';
 import { resolveUser } from './spec/user';
 import type { ContainerNetworking } from './networking';
 import { hostnameOf, RunEnvironment } from './run-environment';
 import type { ContainerVolumes } from './volumes';
 import { HealthMonitor } from './health';
+import { StartHooks } from './start-hooks';
+import {
+  deferred,
+  phaseTimer,
+  raceTimeout,
+  signalNumber,
+  startFailureExitCode,
+} from './runner-support';
+import { parseLogConfig } from '../logs/log-options';
+import { startLogRotation } from '../logs/log-rotator';
 import { zeroTime } from './status-text';
 import type { ContainerRecord } from './types';
 
@@ -64,27 +74,15 @@ interface Run {
   startedAtMs: number;
 }
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
 const nowIso = () => new Date().toISOString();
-const startHookTimeoutMs = 5000;
-
-/** dockerd's exit codes for processes that never ran. */
-function startFailureExitCode(message: string): number {
-  if (/executable file not found|no such file or directory/i.test(message)) return 127;
-  if (/permission denied/i.test(message)) return 126;
-  return 128;
-}
 
 export class ContainerRunner {
   private readonly runs = new Map<string, Run>();
   private readonly processing = new Map<string, Promise<void>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
+  /** Runtime deletes of exited containers, finished off the exit's critical path. */
+  private readonly pendingDeletes = new Map<string, Promise<void>>();
   private stopExitWatch: (() => void) | undefined;
   private closed = false;
   private readonly health: HealthMonitor;
@@ -139,17 +137,23 @@ export class ContainerRunner {
     const bundleDir = paths.bundleDir(id);
     const rootfsPath = this.rootfsPath(id);
     await mkdir(bundleDir, { recursive: true, mode: 0o700 });
+    // The previous run's runtime state must be gone before the same id is created again.
+    await this.pendingDeletes.get(id);
     let created = false;
     const previousStart = record.State.StartedAt;
+    const timer = phaseTimer();
     try {
       const hostname = hostnameOf(record);
       const network = await this.environment.attachNetwork(record, hostname);
+      timer.mark('network');
       await rootfs.mount(layerPaths, paths.dataDir(id), rootfsPath);
+      timer.mark('rootfs');
       const preparedMounts = await this.environment.prepareVolumes(record, rootfsPath);
       const user = await this.resolveUser(rootfsPath, record.Config.User ?? '');
       if (record.Config.WorkingDir) {
         await mkdir(await resolveInRoot(rootfsPath, record.Config.WorkingDir), { recursive: true });
       }
+      timer.mark('volumes+user');
       const spec = buildSpec({
         id,
         config: record.Config,
@@ -167,9 +171,14 @@ export class ContainerRunner {
         availableCapabilities: this.availableCapabilities,
         swapLimitSupported: this.swapLimitSupported,
         ...(preparedMounts ? { preparedMounts } : {}),
+        ...(record.HostConfig.Privileged ? { hostDevices: await hostDevices() } : {}),
       });
       await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
-      const logSize = record.HostConfig.LogConfig?.Config?.['max-size'];
+      timer.mark('spec');
+      const logRotation = parseLogConfig(
+        record.HostConfig.LogConfig?.Type,
+        record.HostConfig.LogConfig?.Config,
+      );
       const { pid } = await runtime.create({
         id,
         bundleDir,
@@ -177,9 +186,14 @@ export class ContainerRunner {
         tty: record.Config.Tty === true,
         openStdin: record.Config.OpenStdin === true,
         leaveStdinOpen: record.Config.StdinOnce !== true,
-        ...(logSize ? { logSizeMax: parseSize(logSize) } : {}),
+        ...(logRotation.maxSize ? { logSizeMax: logRotation.maxSize } : {}),
       });
       created = true;
+      // conmon caps the file; berthd keeps the rotated generations (max-file) while it runs.
+      const stopLogRotation = await startLogRotation(record.LogPath, logRotation, (error) =>
+        this.options.logger.warn('log rotation failed', { id, error }),
+      );
+      timer.mark('runtime-create');
       const exited = deferred();
       const started = deferred();
       const run: Run = {
@@ -190,6 +204,9 @@ export class ContainerRunner {
         startedAtMs: Date.now(),
       };
       this.runs.set(id, run);
+      void exited.promise.then(stopLogRotation);
+      const { ExitCode, Error } = record.State;
+      record.StartRollback = { StartedAt: previousStart, ExitCode, Error };
       // Running before `runc start`: a process that exits at once must find itself running.
       Object.assign(record.State, {
         Status: 'running',
@@ -204,8 +221,14 @@ export class ContainerRunner {
         StartedAt: nowIso(),
       });
       try {
-        await this.runStartHooks(id);
+        // Write-ahead: the record says running before the process can run, so a crash at any
+        // point leaves either a runc container still `created` (recovery rolls the start back)
+        // or one that ran (recovery adopts it or records its exit); never a running container
+        // the next daemon does not know about.
+        await Promise.all([this.registry.save(record), this.runStartHooks(id)]);
+        timer.mark('save+hooks');
         await runtime.start(id);
+        timer.mark('runtime-start');
         await this.options.networks?.publishPorts(
           id,
           record.HostConfig.PortBindings,
@@ -219,9 +242,10 @@ export class ContainerRunner {
         throw error;
       }
       this.health.start(id, true);
-      await this.registry.save(record);
       this.registry.emit(record, 'start');
       run.markStarted();
+      timer.mark('ports');
+      this.options.logger.debug('container started', { id, phasesMs: timer.phases });
     } catch (error) {
       const message =
         error instanceof RuntimeCreateError
@@ -231,6 +255,7 @@ export class ContainerRunner {
       await this.environment.teardownNetwork(id);
       await rootfs.unmount(rootfsPath).catch(() => undefined);
       // A start that never ran the process leaves the container as it was: created or exited.
+      delete record.StartRollback;
       Object.assign(record.State, {
         StartedAt: previousStart,
         Status: previousStart === zeroTime ? 'created' : 'exited',
@@ -250,7 +275,7 @@ export class ContainerRunner {
     }
   }
 
-  private readonly startHooks = new Map<string, Set<() => Promise<void>>>();
+  private readonly startHooks = new StartHooks();
 
   /**
    * Registers `hook` for the next start of a container: it runs once the supervisor is up (its
@@ -258,30 +283,13 @@ export class ContainerRunner {
    * output. Returns a disposer.
    */
   onNextStart(id: string, hook: () => Promise<void>): () => void {
-    let hooks = this.startHooks.get(id);
-    if (!hooks) this.startHooks.set(id, (hooks = new Set()));
-    hooks.add(hook);
-    return () => {
-      hooks.delete(hook);
-      if (hooks.size === 0 && this.startHooks.get(id) === hooks) this.startHooks.delete(id);
-    };
+    return this.startHooks.add(id, hook);
   }
 
-  private async runStartHooks(id: string): Promise<void> {
-    const hooks = this.startHooks.get(id);
-    if (!hooks) return;
-    this.startHooks.delete(id);
-    // A hook that hangs (a stuck client) must not hold the container back for long.
-    await Promise.all(
-      [...hooks].map((hook) =>
-        raceTimeout(
-          hook().catch((error: unknown) => {
-            this.options.logger.warn('a start hook failed', { id, error });
-          }),
-          startHookTimeoutMs,
-        ),
-      ),
-    );
+  private runStartHooks(id: string): Promise<void> {
+    return this.startHooks.run(id, (error) => {
+      this.options.logger.warn('a start hook failed', { id, error });
+    });
   }
 
   /** Sends a signal; a paused container is thawed so the signal is delivered. */
@@ -359,16 +367,16 @@ export class ContainerRunner {
     if (!exit) return;
     const run = this.runs.get(id);
     await run?.started;
-    // The process is gone: runtime state, network and rootfs can be released together.
+    const timer = phaseTimer();
+    this.deleteInBackground(id);
+    // The process is gone: network and rootfs can be released together.
     await Promise.all([
-      runtime.delete(id, { force: true }).catch((error: unknown) => {
-        this.options.logger.warn('runtime delete failed', { id, error });
-      }),
       this.environment.teardownNetwork(id),
       rootfs.unmount(this.rootfsPath(id)).catch((error: unknown) => {
         this.options.logger.warn('rootfs unmount failed', { id, error });
       }),
     ]);
+    timer.mark('release');
     await this.recordExit(
       record,
       exit.exitCode,
@@ -377,6 +385,30 @@ export class ContainerRunner {
       run?.startedAtMs,
     );
     run?.markExited();
+    timer.mark('record+auto-remove');
+    this.options.logger.debug('container exit processed', { id, phasesMs: timer.phases });
+  }
+
+  /**
+   * Forgets an exited container in the runtime without making its exit wait for it: nothing
+   * else needs that state, the next start of the id waits for it, and a daemon that dies
+   * first finds the leftover at its next start (recovery deletes unowned stopped containers).
+   */
+  private deleteInBackground(id: string): void {
+    const task = this.options.runtime
+      .delete(id, { force: true })
+      .catch((error: unknown) => {
+        this.options.logger.warn('runtime delete failed', { id, error });
+      })
+      .finally(() => {
+        if (this.pendingDeletes.get(id) === task) this.pendingDeletes.delete(id);
+      });
+    this.pendingDeletes.set(id, task);
+  }
+
+  /** Settles when every background runtime delete has finished (daemon shutdown, tests). */
+  async settleDeletes(): Promise<void> {
+    await Promise.all(this.pendingDeletes.values());
   }
 
   /** Marks the container exited and applies its restart policy or auto-removal. */
@@ -391,6 +423,7 @@ export class ContainerRunner {
     const id = record.Id;
     this.runs.delete(id);
     this.health.stop(id);
+    delete record.StartRollback;
     Object.assign(record.State, {
       Status: 'exited',
       Running: false,
@@ -465,10 +498,10 @@ export class ContainerRunner {
   }
 
   /**
-   * After a daemon restart: take over a container whose record says it runs. Returns false when
-   * the container turned out to be gone (its exit has then been recorded).
+   * After a daemon restart: take over a container whose record says it runs. Tells whether it
+   * still runs, has exited meanwhile (the exit is recorded) or never ran (the start was undone).
    */
-  async adopt(record: ContainerRecord): Promise<boolean> {
+  async adopt(record: ContainerRecord): Promise<'running' | 'exited' | 'rolled-back'> {
     const { runtime, paths, rootfs } = this.options;
     const id = record.Id;
     const bundleDir = paths.bundleDir(id);
@@ -492,13 +525,19 @@ export class ContainerRunner {
       });
       await this.registry.save(record);
       this.health.start(id, false);
+      this.keepLogRotation(record, exited.promise);
       // The exit may have happened between the check and the watch; look once more.
       if (await runtime.readExit(id, bundleDir)) await this.processExit(record);
-      return this.runs.has(id);
+      return this.runs.has(id) ? 'running' : 'exited';
     }
     if (exit) {
       await this.processExit(record);
-      return false;
+      return 'exited';
+    }
+    if (state?.status === 'created') {
+      // The daemon died between the write-ahead save and `runc start`: the process never ran.
+      await this.rollBackStart(record);
+      return 'rolled-back';
     }
     // No exit file and no live process: the host rebooted or the supervisor died with it.
     await runtime.delete(id, { force: true }).catch(() => undefined);
@@ -512,7 +551,44 @@ export class ContainerRunner {
       undefined,
       'container process disappeared while berthd was down',
     );
-    return false;
+    return 'exited';
+  }
+
+  /** An adopted container's rotated logs are kept again, with any rotation made meanwhile. */
+  private keepLogRotation(record: ContainerRecord, exited: Promise<void>): void {
+    const onError = (error: unknown) =>
+      this.options.logger.warn('log rotation failed', { id: record.Id, error });
+    try {
+      const { Type, Config } = record.HostConfig.LogConfig ?? {};
+      void startLogRotation(record.LogPath, parseLogConfig(Type, Config), onError).then((stop) =>
+        exited.then(stop),
+      );
+    } catch (error) {
+      onError(error);
+    }
+  }
+
+  /** Undoes a start whose process never ran: the container is again created or exited. */
+  private async rollBackStart(record: ContainerRecord): Promise<void> {
+    const { runtime, rootfs, paths } = this.options;
+    const id = record.Id;
+    this.options.logger.warn('rolling back a start interrupted by a crash', { id });
+    const previous = record.StartRollback ?? { StartedAt: zeroTime, ExitCode: 0, Error: '' };
+    delete record.StartRollback;
+    // Not running from here on, so the exit the forced delete causes is not taken for a run's.
+    Object.assign(record.State, {
+      ...previous,
+      Status: previous.StartedAt === zeroTime ? 'created' : 'exited',
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      Pid: 0,
+    });
+    await runtime.delete(id, { force: true }).catch(() => undefined);
+    await runtime.clearExit(id, paths.bundleDir(id));
+    await this.environment.teardownNetwork(id);
+    await rootfs.unmount(this.rootfsPath(id)).catch(() => undefined);
+    await this.registry.save(record);
   }
 
   /** `user[:group]` resolved against the container's own /etc/passwd and /etc/group. */
@@ -527,32 +603,4 @@ export class ContainerRunner {
     const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
     return resolveUser(user, passwd, group);
   }
-}
-
-function raceTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-/** `10m`, `1g`, `512k`, plain bytes → bytes. */
-export function parseSize(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(text.trim());
-  if (!match) throw new InvalidArgumentError(`invalid size: ${JSON.stringify(text)}`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match[2] ?? '').toLowerCase()] ?? 1;
-  return Math.round(Number(match[1]) * unit);
-}
-
-/** Event attribute `signal` is the number, as dockerd reports it. */
-function signalNumber(signal: string): string {
-  if (/^\d+$/.test(signal)) return signal;
-  const name = signal.toUpperCase().startsWith('SIG')
-    ? signal.toUpperCase()
-    : `SIG${signal.toUpperCase()}`;
-  const value = (osConstants.signals as Record<string, number | undefined>)[name];
-  return value === undefined ? signal : String(value);
 }

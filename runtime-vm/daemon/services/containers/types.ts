@@ -167,6 +167,11 @@ export interface ContainerRecord {
   RestartCount: number;
   /** An explicit stop/kill by the user: unless-stopped and always policies respect it. */
   ManuallyStopped: boolean;
+  /**
+   * Written ahead of `runc start` with the state to restore if the start never happens: a daemon
+   * that crashed in between rolls back when runc still reports the container `created`.
+   */
+  StartRollback?: Pick<ContainerState, 'StartedAt' | 'ExitCode' | 'Error'>;
   HostnamePath: string;
   HostsPath: string;
   ResolvConfPath: string;

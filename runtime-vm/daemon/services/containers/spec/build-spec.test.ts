@@ -100,6 +100,14 @@ describe('buildSpec options', () => {
     expect(mountAt(spec, '/sys')?.options).toContain('rw');
   });
 
+  it('privileged containers get the host devices they are given; others never do', () => {
+    const loop0 = { path: '/dev/loop0', type: 'b' as const, major: 7, minor: 0, fileMode: 0o600 };
+    const privileged = buildSpec(input({ hostConfig: { Privileged: true }, hostDevices: [loop0] }));
+    expect(privileged.linux.devices).toEqual([loop0]);
+    const ordinary = buildSpec(input({ hostDevices: [loop0] }));
+    expect(ordinary.linux.devices).toBeUndefined();
+  });
+
   it('cap-add/cap-drop change the set and what seccomp allows', () => {
     const spec = buildSpec(input({ hostConfig: { CapAdd: ['sys_admin'], CapDrop: ['NET_RAW'] } }));
     expect(spec.process.capabilities?.effective).toContain('CAP_SYS_ADMIN');

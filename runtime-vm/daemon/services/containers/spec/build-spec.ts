@@ -3,6 +3,7 @@
 // option's effect on the spec is unit-testable without running anything.
 import { InvalidArgumentError } from '../../../errors';
 import type {
+  OciDevice,
   OciMount,
   OciNamespace,
   OciRlimit,
@@ -89,6 +90,8 @@ export interface SpecInput {
   volumePaths?: ReadonlyMap<string, string>;
   /** Whether the kernel accounts swap per cgroup; without it swap limits are dropped. */
   swapLimitSupported?: boolean;
+  /** The host's device nodes, given to a privileged container as Docker does. */
+  hostDevices?: readonly OciDevice[];
   /** User mounts already prepared by the volume service (replace Binds/Mounts/Tmpfs parsing). */
   preparedMounts?: readonly OciMount[];
   arch?: string;
@@ -349,6 +352,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     },
     annotations: { 'org.berth.container.id': input.id },
   };
+  if (privileged && input.hostDevices) spec.linux.devices = [...input.hostDevices];
   if (!privileged) {
     spec.linux.maskedPaths = [...maskedPaths];
     spec.linux.readonlyPaths = [...readonlyPaths];

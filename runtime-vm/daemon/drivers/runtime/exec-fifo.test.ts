@@ -1,0 +1,47 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InitGoneError, processAlive, releaseThroughExecFifo } from './exec-fifo';
+
+describe('releaseThroughExecFifo', () => {
+  let dir: string;
+  let fifo: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-fifo-'));
+    fifo = join(dir, 'exec.fifo');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('releases a writer blocked on the fifo, like runc init, and removes the fifo', async () => {
+    execFileSync('mkfifo', [fifo]);
+    // The writer blocks in open() until a reader comes, writes one byte, then "execs" (exits).
+    const writer = spawn('sh', ['-c', `printf 0 > ${fifo}; echo released`]);
+    let output = '';
+    writer.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => writer.on('exit', resolve));
+    expect(await releaseThroughExecFifo(fifo, writer.pid ?? 0)).toBe(true);
+    await exited;
+    expect(output.trim()).toBe('released');
+    expect(existsSync(fifo)).toBe(false);
+  });
+
+  it('answers false when there is no fifo (not in the created state)', async () => {
+    expect(await releaseThroughExecFifo(fifo, process.pid)).toBe(false);
+  });
+
+  it('fails instead of waiting forever when the process behind the fifo is gone', async () => {
+    execFileSync('mkfifo', [fifo]);
+    const gone = spawn('true');
+    await new Promise((resolve) => gone.on('exit', resolve));
+    await expect(releaseThroughExecFifo(fifo, gone.pid ?? 0)).rejects.toBeInstanceOf(InitGoneError);
+  });
+});
+
+describe('processAlive', () => {
+  it('is true for this process and false for a pid that does not exist', async () => {
+    expect(await processAlive(process.pid)).toBe(true);
+    expect(await processAlive(2 ** 22 + 1)).toBe(false);
+  });
+});

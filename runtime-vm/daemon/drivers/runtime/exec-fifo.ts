@@ -1,0 +1,80 @@
+// `runc start` without starting runc. A created container's init process blocks opening
+// `<runc root>/<id>/exec.fifo` for writing; `runc start` opens it for reading, reads the byte
+// init writes, waits for end-of-file (init's copy closes on exec) and removes the fifo, which is
+// also how runc tells `created` from `running`. Doing those steps here saves launching a Go
+// binary (and forking the daemon) on every container start.
+import { constants } from 'node:fs';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
+
+/** Thrown when the container's init died before it could be released. */
+export class InitGoneError extends Error {
+  override readonly name = 'InitGoneError';
+}
+
+const pollMs = 1;
+const livenessEveryMs = 50;
+
+/** Whether `pid` is a live process (a zombie has already exited). */
+export async function processAlive(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 3 follows the parenthesized command name, which may itself contain spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Lets a created container's init exec its entrypoint. Returns false when there is no fifo
+ * (not in the created state: the caller lets runc explain); throws InitGoneError when init died.
+ */
+export async function releaseThroughExecFifo(
+  fifoPath: string,
+  initPid: number,
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  let handle: FileHandle;
+  try {
+    // Non-blocking: an open for reading must never hang on a fifo whose writer is gone.
+    handle = await open(fifoPath, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.alloc(64);
+    const deadline = Date.now() + timeoutMs;
+    let received = 0;
+    let nextLivenessCheck = Date.now() + livenessEveryMs;
+    for (;;) {
+      let bytes = -1;
+      try {
+        ({ bytesRead: bytes } = await handle.read(buffer, 0, buffer.length, null));
+      } catch (error) {
+        // EAGAIN: the writer has the fifo open and has not written (or closed) yet.
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      }
+      if (bytes > 0) {
+        received += bytes;
+        continue;
+      }
+      // End of file after the byte: init closed its end by exec-ing the entrypoint.
+      if (bytes === 0 && received > 0) break;
+      if (Date.now() >= nextLivenessCheck) {
+        nextLivenessCheck = Date.now() + livenessEveryMs;
+        if (!(await processAlive(initPid))) {
+          throw new InitGoneError('container process is already dead');
+        }
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`container init did not take the start signal within ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  } finally {
+    await handle.close();
+  }
+  await rm(fifoPath, { force: true });
+  return true;
+}

@@ -1,5 +1,8 @@
 // The API version range berthd advertises, and path-prefix negotiation.
-// 1.43: CLI 28 and compose v2 work; multi-endpoint create (1.44) is not emulated yet.
+// 1.43: CLI 28 and compose v2 work. Of what 1.44 obliges, multi-endpoint create, per-endpoint
+// MacAddress, DNSNames and HealthConfig.StartInterval are honoured; still missing: VirtualSize
+// omitted from image answers, recursively read-only bind mounts (BindOptions.ReadOnlyNonRecursive
+// / ReadOnlyForceRecursive), and CDISpecDirs plus Runtimes[].status in GET /info.
 import { InvalidArgumentError } from '../errors';
 
 export const maxApiVersion = '1.43';

@@ -1,5 +1,6 @@
 // Just enough of RFC 1035 for the embedded resolver: decode a query's header and questions, and
-// encode answers (A and PTR) or an error code. Everything else is forwarded byte for byte.
+// encode answers (A, AAAA and PTR) or an error code. Everything else is forwarded byte for byte.
+import { formatIpv6, parseIpv6 } from './ipv6';
 
 export const RecordType = { A: 1, PTR: 12, AAAA: 28 } as const;
 export const ResponseCode = {
@@ -24,6 +25,7 @@ export interface DnsQuery {
 
 export type DnsAnswer =
   | { name: string; type: typeof RecordType.A; ttl: number; address: string }
+  | { name: string; type: typeof RecordType.AAAA; ttl: number; address: string }
   | { name: string; type: typeof RecordType.PTR; ttl: number; target: string };
 
 export class DnsFormatError extends Error {}
@@ -92,11 +94,18 @@ function encodeQuestion(question: DnsQuestion): Buffer {
   return Buffer.concat([encodeName(question.name), tail]);
 }
 
+function ipv6Bytes(address: string): Buffer {
+  const value = parseIpv6(address);
+  const bytes = Buffer.alloc(16);
+  for (let i = 0; i < 16; i++) bytes[i] = Number((value >> BigInt(120 - 8 * i)) & 0xffn);
+  return bytes;
+}
+
 function encodeAnswer(answer: DnsAnswer): Buffer {
-  const rdata =
-    answer.type === RecordType.A
-      ? Buffer.from(answer.address.split('.').map(Number))
-      : encodeName(answer.target);
+  let rdata: Buffer;
+  if (answer.type === RecordType.A) rdata = Buffer.from(answer.address.split('.').map(Number));
+  else if (answer.type === RecordType.AAAA) rdata = ipv6Bytes(answer.address);
+  else rdata = encodeName(answer.target);
   const fixed = Buffer.alloc(10);
   fixed.writeUInt16BE(answer.type, 0);
   fixed.writeUInt16BE(1, 2);
@@ -134,7 +143,7 @@ export function encodeQuery(id: number, name: string, type: number): Buffer {
   return Buffer.concat([header, encodeQuestion({ name, type, class: 1 })]);
 }
 
-/** A response's rcode and A-record addresses, for tests. */
+/** A response's rcode and A/AAAA-record addresses, for tests. */
 export function decodeAddresses(packet: Buffer): { rcode: number; addresses: string[] } {
   const query = decodeQuery(packet);
   let offset = 12;
@@ -147,6 +156,10 @@ export function decodeAddresses(packet: Buffer): { rcode: number; addresses: str
     const length = packet.readUInt16BE(next + 8);
     if (type === RecordType.A && length === 4) {
       addresses.push([...packet.subarray(next + 10, next + 14)].join('.'));
+    }
+    if (type === RecordType.AAAA && length === 16) {
+      const bytes = packet.subarray(next + 10, next + 26);
+      addresses.push(formatIpv6(bytes.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n)));
     }
     offset = next + 10 + length;
   }

@@ -11,7 +11,11 @@ import {
 import { EmbeddedDns, parseResolvConfNameservers, type DnsRecords } from './dns-server';
 
 const records: DnsRecords = {
-  lookup: (networkId, name) => (networkId === 'net1' && name === 'web' ? ['10.9.0.2'] : []),
+  lookup: (networkId, name) => {
+    if (networkId !== 'net1') return [];
+    if (name === 'web') return ['10.9.0.2'];
+    return name === 'dual' ? ['10.9.0.3', 'fd00:9::3'] : [];
+  },
   reverse: (networkId, address) =>
     networkId === 'net1' && address === '10.9.0.2' ? 'web.net1' : undefined,
   forwards: (networkId) => networkId !== 'internal',
@@ -57,6 +61,14 @@ describe('embedded DNS', () => {
     const ptr = await dns.answer('net1', encodeQuery(3, '2.0.9.10.in-addr.arpa', RecordType.PTR));
     expect((ptr as Buffer).readUInt16BE(6)).toBe(1);
     expect(await dns.answer('net1', Buffer.from([1, 2]))).toBeUndefined();
+  });
+
+  it('answers AAAA with the IPv6 address of a dual-stack endpoint, A with the IPv4 one', async () => {
+    const dns = new EmbeddedDns(records, { upstreams: [] });
+    const aaaa = await dns.answer('net1', encodeQuery(4, 'dual', RecordType.AAAA));
+    expect(decodeAddresses(aaaa as Buffer)).toEqual({ rcode: 0, addresses: ['fd00:9::3'] });
+    const a = await dns.answer('net1', encodeQuery(5, 'dual', RecordType.A));
+    expect(decodeAddresses(a as Buffer)).toEqual({ rcode: 0, addresses: ['10.9.0.3'] });
   });
 
   it('forwards unknown names upstream, but not for internal networks', async () => {

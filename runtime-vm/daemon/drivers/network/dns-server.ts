@@ -190,16 +190,17 @@ export class EmbeddedDns {
     if (question.type === RecordType.A || question.type === RecordType.AAAA) {
       const addresses = this.records.lookup(networkId, name);
       if (addresses.length > 0) {
-        // Known name without IPv6: an empty NOERROR stops the client from asking upstream.
-        const answers: DnsAnswer[] =
-          question.type === RecordType.A
-            ? addresses.map((address) => ({
-                name: question.name,
-                type: RecordType.A,
-                ttl: answerTtl,
-                address,
-              }))
-            : [];
+        // A known name without an address of the asked family gets an empty NOERROR, which
+        // stops the client from asking upstream.
+        const wantsIpv6 = question.type === RecordType.AAAA;
+        const answers: DnsAnswer[] = addresses
+          .filter((address) => address.includes(':') === wantsIpv6)
+          .map((address) => ({
+            name: question.name,
+            type: wantsIpv6 ? RecordType.AAAA : RecordType.A,
+            ttl: answerTtl,
+            address,
+          }));
         return encodeResponse(query, ResponseCode.noError, answers);
       }
     }

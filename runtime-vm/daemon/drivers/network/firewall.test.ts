@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bridgeRules, chainNames, Firewall, restoreInput, ruleArgs } from './firewall';
+import {
+  bridgeRules,
+  chainNames,
+  Firewall,
+  publishedPortRules,
+  restoreInput,
+  ruleArgs,
+} from './firewall';
 
 const names = chainNames('BERTH');
 
@@ -12,13 +19,56 @@ describe('firewall rules', () => {
       interContainer: true,
       masquerade: true,
     });
-    expect(rules.map((rule) => ruleArgs('-A', rule).join(' '))).toEqual([
+    expect(rules.map((rule) => ruleArgs(rule.first ? '-I' : '-A', rule).join(' '))).toEqual([
       '-w -t filter -A BERTH-ISOLATION-1 -i br-1 ! -o br-1 -j BERTH-ISOLATION-2',
       '-w -t filter -A BERTH-ISOLATION-2 -o br-1 -j DROP',
       '-w -t filter -A BERTH-FORWARD -i br-1 -o br-1 -j ACCEPT',
       '-w -t filter -A BERTH-FORWARD -o br-1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
       '-w -t filter -A BERTH-FORWARD -i br-1 ! -o br-1 -j ACCEPT',
       '-w -t nat -A BERTH-POSTROUTING -s 172.18.0.0/16 ! -o br-1 -j MASQUERADE',
+      '-w -t nat -I BERTH-DNAT 1 -i br-1 -j RETURN',
+    ]);
+    // Without the userland proxy: no RETURN, and host-local sources are masqueraded.
+    const noProxy = bridgeRules(names, {
+      bridge: 'br-1',
+      subnet: '172.18.0.0/16',
+      internal: false,
+      interContainer: true,
+      masquerade: true,
+      userlandProxy: false,
+    });
+    expect(noProxy.at(-1)?.spec.join(' ')).toBe(
+      '-o br-1 -m addrtype --src-type LOCAL -j MASQUERADE',
+    );
+    expect(noProxy.some((rule) => rule.chain === names.dnat)).toBe(false);
+  });
+
+  it('DNATs published IPv4 ports, leaving loopback (with the proxy) and IPv6 to the proxy', () => {
+    const port = {
+      bridge: 'br-1',
+      address: '172.18.0.5',
+      containerPort: 80,
+      protocol: 'tcp' as const,
+      hostIp: '',
+      hostPort: 8080,
+      userlandProxy: true,
+    };
+    expect(publishedPortRules(names, port).map((rule) => ruleArgs('-A', rule).join(' '))).toEqual([
+      '-w -t nat -A BERTH-DNAT ! -i br-1 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.18.0.5:80',
+      '-w -t filter -A BERTH-FORWARD -d 172.18.0.5/32 ! -i br-1 -o br-1 -p tcp -m tcp --dport 80 -j ACCEPT',
+    ]);
+    expect(publishedPortRules(names, { ...port, hostIp: '::' })).toEqual([]);
+    expect(publishedPortRules(names, { ...port, hostIp: '127.0.0.1' })).toEqual([]);
+    const direct = publishedPortRules(names, {
+      ...port,
+      protocol: 'udp',
+      hostIp: '127.0.0.1',
+      userlandProxy: false,
+    });
+    expect(direct.map((rule) => rule.spec.join(' '))).toEqual([
+      '-d 127.0.0.1/32 -p udp -m udp --dport 8080 -j DNAT --to-destination 172.18.0.5:80',
+      '-d 172.18.0.5/32 ! -i br-1 -o br-1 -p udp -m udp --dport 80 -j ACCEPT',
+      '-s 172.18.0.5/32 -d 172.18.0.5/32 -p udp -m udp --dport 80 -j MASQUERADE',
     ]);
   });
 
@@ -78,25 +128,39 @@ describe('firewall rules', () => {
     await firewall.ensureBase();
     expect(inputs[0]).toBe(
       '*filter\n:BERTH-FORWARD - [0:0]\n:BERTH-ISOLATION-1 - [0:0]\n:BERTH-ISOLATION-2 - [0:0]\n' +
-        '-A BERTH-FORWARD -j BERTH-ISOLATION-1\nCOMMIT\n*nat\n:BERTH-POSTROUTING - [0:0]\nCOMMIT\n',
+        '-A BERTH-FORWARD -j BERTH-ISOLATION-1\nCOMMIT\n' +
+        '*nat\n:BERTH-POSTROUTING - [0:0]\n:BERTH-DNAT - [0:0]\nCOMMIT\n',
     );
     expect(calls.filter((c) => c.includes(' -I '))).toEqual([
       'iptables -w -t filter -I FORWARD 1 -j BERTH-FORWARD',
       'iptables -w -t nat -I POSTROUTING 1 -j BERTH-POSTROUTING',
+      'iptables -w -t nat -I PREROUTING 1 -m addrtype --dst-type LOCAL -j BERTH-DNAT',
+      'iptables -w -t nat -I OUTPUT 1 ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH-DNAT',
+    ]);
+    // A later run without the userland proxy swaps the OUTPUT jump for the loopback-inclusive one.
+    calls.length = 0;
+    await new Firewall('BERTH', undefined, fake, false).rebuild([]);
+    expect(calls.filter((c) => / -[DI] /.test(c))).toEqual([
+      'iptables -w -t nat -D OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j BERTH-DNAT',
+      'iptables -w -t nat -I OUTPUT 1 -m addrtype --dst-type LOCAL -j BERTH-DNAT',
     ]);
     calls.length = 0;
     await firewall.teardown();
     expect(calls.filter((c) => / -[DFX] /.test(c))).toEqual([
       'iptables -w -t filter -D FORWARD -j BERTH-FORWARD',
       'iptables -w -t nat -D POSTROUTING -j BERTH-POSTROUTING',
+      'iptables -w -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j BERTH-DNAT',
+      'iptables -w -t nat -D OUTPUT -m addrtype --dst-type LOCAL -j BERTH-DNAT',
       'iptables -w -t filter -F BERTH-FORWARD',
       'iptables -w -t filter -F BERTH-ISOLATION-1',
       'iptables -w -t filter -F BERTH-ISOLATION-2',
       'iptables -w -t nat -F BERTH-POSTROUTING',
+      'iptables -w -t nat -F BERTH-DNAT',
       'iptables -w -t filter -X BERTH-FORWARD',
       'iptables -w -t filter -X BERTH-ISOLATION-1',
       'iptables -w -t filter -X BERTH-ISOLATION-2',
       'iptables -w -t nat -X BERTH-POSTROUTING',
+      'iptables -w -t nat -X BERTH-DNAT',
     ]);
   });
 });

@@ -1,7 +1,8 @@
 // iptables rules for bridge networks, all inside berthd-owned chains. The builtin chains only get
 // one jump each into ours, so teardown is "remove the jumps, flush and delete our chains" and no
 // rule berthd did not write is ever touched. FORWARD may have policy DROP (dockerd sets it), so
-// every flow we allow is an explicit ACCEPT in our chain.
+// every flow we allow is an explicit ACCEPT in our chain. Published ports get a DNAT rule in our
+// nat chain, so a server in a container sees the real client address.
 import { runNetworkCommand, SerialQueue, type CommandRunner } from './command';
 
 export type Table = 'filter' | 'nat';
@@ -10,6 +11,8 @@ export interface FirewallRule {
   table: Table;
   chain: string;
   spec: string[];
+  /** Inserted at the top of the chain instead of appended. */
+  first?: boolean;
 }
 
 export interface ChainNames {
@@ -17,6 +20,8 @@ export interface ChainNames {
   isolation1: string;
   isolation2: string;
   postrouting: string;
+  /** nat: published ports (dockerd's DOCKER chain in nat). */
+  dnat: string;
 }
 
 /** Chain names for a prefix; the default prefix is `BERTH`, tests use their own. */
@@ -29,17 +34,47 @@ export function chainNames(prefix: string): ChainNames {
     isolation1: `${prefix}-ISOLATION-1`,
     isolation2: `${prefix}-ISOLATION-2`,
     postrouting: `${prefix}-POSTROUTING`,
+    dnat: `${prefix}-DNAT`,
   };
 }
 
-/** Our chains, and the builtin chain each one is jumped to from. */
-export function baseChains(names: ChainNames): { table: Table; chain: string; from?: string }[] {
+/** Our chains. */
+export function baseChains(names: ChainNames): { table: Table; chain: string }[] {
   return [
-    { table: 'filter', chain: names.forward, from: 'FORWARD' },
+    { table: 'filter', chain: names.forward },
     { table: 'filter', chain: names.isolation1 },
     { table: 'filter', chain: names.isolation2 },
-    { table: 'nat', chain: names.postrouting, from: 'POSTROUTING' },
+    { table: 'nat', chain: names.postrouting },
+    { table: 'nat', chain: names.dnat },
   ];
+}
+
+const localDestination = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+
+/**
+ * The single jump from each builtin chain into ours. Locally generated packets to 127.0.0.0/8
+ * only reach the DNAT chain without the userland proxy (then route_localnet is on for bridges),
+ * as in dockerd; with it, loopback clients go to the proxy.
+ */
+export function baseJumps(names: ChainNames, userlandProxy: boolean): FirewallRule[] {
+  const loopback = userlandProxy ? ['!', '-d', '127.0.0.0/8'] : [];
+  return [
+    { table: 'filter', chain: 'FORWARD', spec: ['-j', names.forward] },
+    { table: 'nat', chain: 'POSTROUTING', spec: ['-j', names.postrouting] },
+    { table: 'nat', chain: 'PREROUTING', spec: [...localDestination, '-j', names.dnat] },
+    { table: 'nat', chain: 'OUTPUT', spec: [...loopback, ...localDestination, '-j', names.dnat] },
+  ];
+}
+
+/** Every jump either mode may have left (the mode can change between daemon runs). */
+function allJumps(names: ChainNames): FirewallRule[] {
+  const both = [...baseJumps(names, true), ...baseJumps(names, false)];
+  return both.filter(
+    (rule, index) =>
+      both.findIndex(
+        (other) => ruleArgs('-C', other).join(' ') === ruleArgs('-C', rule).join(' '),
+      ) === index,
+  );
 }
 
 export interface BridgeNetworkRules {
@@ -50,6 +85,12 @@ export interface BridgeNetworkRules {
   interContainer: boolean;
   /** false = no MASQUERADE (com.docker.network.bridge.enable_ip_masquerade=false). */
   masquerade: boolean;
+  /**
+   * true (default): containers reaching a published port through a host address go to the
+   * userland proxy, so it also works across networks. false: they are DNATed like everyone,
+   * and host-local sources (127.0.0.1 with route_localnet) are masqueraded onto the bridge.
+   */
+  userlandProxy?: boolean;
 }
 
 /** The rules one bridge network needs, in the order they are appended. */
@@ -86,6 +127,102 @@ export function bridgeRules(names: ChainNames, net: BridgeNetworkRules): Firewal
         spec: ['-s', net.subnet, '!', '-o', br, '-j', 'MASQUERADE'],
       });
     }
+    if (net.userlandProxy === false) {
+      rules.push({
+        table: 'nat',
+        chain: names.postrouting,
+        spec: ['-o', br, '-m', 'addrtype', '--src-type', 'LOCAL', '-j', 'MASQUERADE'],
+      });
+    } else {
+      // Ahead of every port rule: traffic from containers is left to the proxy.
+      rules.push({
+        table: 'nat',
+        chain: names.dnat,
+        spec: ['-i', br, '-j', 'RETURN'],
+        first: true,
+      });
+    }
+  }
+  return rules;
+}
+
+export interface PublishedPortRule {
+  bridge: string;
+  /** The container's address on that bridge. */
+  address: string;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  /** '' or 0.0.0.0 = every host address. */
+  hostIp: string;
+  hostPort: number;
+  userlandProxy: boolean;
+}
+
+/**
+ * DNAT (and the FORWARD accept it needs) for one published IPv4 port. None where DNAT cannot
+ * work: IPv6 host addresses (containers have no IPv6 here) and, with the userland proxy, loopback
+ * host addresses, which the proxy serves.
+ */
+export function publishedPortRules(names: ChainNames, port: PublishedPortRule): FirewallRule[] {
+  const { bridge, address, protocol } = port;
+  if (port.hostIp.includes(':')) return [];
+  if (port.userlandProxy && port.hostIp.startsWith('127.')) return [];
+  const destination =
+    port.hostIp === '' || port.hostIp === '0.0.0.0' ? [] : ['-d', `${port.hostIp}/32`];
+  const match = (portNumber: number) => [
+    '-p',
+    protocol,
+    '-m',
+    protocol,
+    '--dport',
+    String(portNumber),
+  ];
+  const rules: FirewallRule[] = [
+    {
+      table: 'nat',
+      chain: names.dnat,
+      spec: [
+        ...destination,
+        ...(port.userlandProxy ? ['!', '-i', bridge] : []),
+        ...match(port.hostPort),
+        '-j',
+        'DNAT',
+        '--to-destination',
+        `${address}:${port.containerPort}`,
+      ],
+    },
+    {
+      table: 'filter',
+      chain: names.forward,
+      spec: [
+        '-d',
+        `${address}/32`,
+        '!',
+        '-i',
+        bridge,
+        '-o',
+        bridge,
+        ...match(port.containerPort),
+        '-j',
+        'ACCEPT',
+      ],
+    },
+  ];
+  if (!port.userlandProxy) {
+    // Hairpin: a container reaching its own published port through a host address.
+    rules.push({
+      table: 'nat',
+      chain: names.postrouting,
+      spec: [
+        '-s',
+        `${address}/32`,
+        '-d',
+        `${address}/32`,
+        ...match(port.containerPort),
+        '-j',
+        'MASQUERADE',
+      ],
+    });
   }
   return rules;
 }
@@ -110,7 +247,10 @@ export function restoreInput(
     if (chains.length === 0 && lines.length === 0) continue;
     text += `*${table}\n`;
     for (const chain of chains) text += `:${chain.chain} - [0:0]\n`;
-    for (const rule of lines) text += ['-A', rule.chain, ...rule.spec].join(' ') + '\n';
+    for (const rule of lines) {
+      const action = rule.first ? ['-I', rule.chain, '1'] : ['-A', rule.chain];
+      text += [...action, ...rule.spec].join(' ') + '\n';
+    }
     text += 'COMMIT\n';
   }
   return text;
@@ -124,6 +264,7 @@ export class Firewall {
     prefix = 'BERTH',
     private readonly hostNamespace?: string,
     private readonly run: CommandRunner = runNetworkCommand,
+    private readonly userlandProxy = true,
   ) {
     this.names = chainNames(prefix);
   }
@@ -159,24 +300,34 @@ export class Firewall {
   }
 
   /**
-   * Creates our chains, or empties them after a crash (each network re-adds its rules), and the
-   * single jump into each from the builtin chains. Call once at daemon start.
+   * Creates our chains, or empties them, and fills them with `rules` in one iptables-restore
+   * transaction per table, so a restarted daemon swaps the old rules for the new ones without a
+   * moment where running containers lose NAT or published ports. Then makes sure each builtin
+   * chain jumps into ours exactly once. Call at daemon start.
    */
-  ensureBase(): Promise<void> {
+  rebuild(rules: readonly FirewallRule[] = []): Promise<void> {
     return this.queue.run(async () => {
-      const chains = baseChains(this.names);
       // Isolation runs before any ACCEPT of ours.
       const isolationFirst: FirewallRule = {
         table: 'filter',
         chain: this.names.forward,
         spec: ['-j', this.names.isolation1],
       };
-      await this.restore(restoreInput([isolationFirst], chains));
-      for (const base of chains) {
-        if (!base.from) continue;
-        await this.addOnce({ table: base.table, chain: base.from, spec: ['-j', base.chain] }, true);
+      await this.restore(restoreInput([isolationFirst, ...rules], baseChains(this.names)));
+      const wanted = baseJumps(this.names, this.userlandProxy);
+      const key = (rule: FirewallRule) => ruleArgs('-C', rule).join(' ');
+      for (const stale of allJumps(this.names)) {
+        if (wanted.some((rule) => key(rule) === key(stale))) continue;
+        while (await this.succeeds(ruleArgs('-C', stale)))
+          await this.iptables(ruleArgs('-D', stale));
       }
+      for (const jump of wanted) await this.addOnce(jump, true);
     });
+  }
+
+  /** Empty chains and the builtin jumps; the same as rebuild([]). */
+  ensureBase(): Promise<void> {
+    return this.rebuild([]);
   }
 
   private async addOnce(rule: FirewallRule, first = false): Promise<void> {
@@ -201,12 +352,10 @@ export class Firewall {
   /** Removes the jumps and our chains: leaves the tables exactly as they were before berthd. */
   teardown(): Promise<void> {
     return this.queue.run(async () => {
-      const chains = baseChains(this.names);
-      for (const base of chains) {
-        if (!base.from) continue;
-        const jump = { table: base.table, chain: base.from, spec: ['-j', base.chain] };
+      for (const jump of allJumps(this.names)) {
         while (await this.succeeds(ruleArgs('-C', jump))) await this.iptables(ruleArgs('-D', jump));
       }
+      const chains = baseChains(this.names);
       for (const base of chains) {
         await this.succeeds(['-w', '-t', base.table, '-F', base.chain]);
       }

@@ -20,6 +20,10 @@ export interface EndpointInterface {
   mac: string;
   /** Default route through this gateway; only the first network's endpoint gets one. */
   defaultGateway?: string;
+  /** IPv6 on a dual-stack network: address, prefix and (first such endpoint only) route. */
+  address6?: string;
+  prefix6?: number;
+  defaultGateway6?: string;
 }
 
 /** A stable, locally administered unicast MAC for a bridge, derived from its name. */
@@ -74,6 +78,16 @@ export class Links {
     if ((await readFile(path, 'utf8')).trim() !== '1') await writeFile(path, '1\n');
   }
 
+  /** Lets a bridge carry packets from 127.0.0.0/8 (DNATed loopback clients), as dockerd does. */
+  async enableRouteLocalnet(bridge: string): Promise<void> {
+    const key = `net.ipv4.conf.${bridge}.route_localnet=1`;
+    if (this.hostNamespace) {
+      await this.run('ip', ['netns', 'exec', this.hostNamespace, 'sysctl', '-q', '-w', key]);
+      return;
+    }
+    await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1\n');
+  }
+
   /** IPv4 destinations of the host's routes, for subnet picking. */
   async hostRoutes(): Promise<Ipv4Cidr[]> {
     const routes = JSON.parse(
@@ -125,6 +139,11 @@ export class Links {
     await this.ip(['link', 'set', 'dev', name, 'up']);
   }
 
+  /** The IPv6 gateway of a dual-stack bridge; no duplicate address detection, as for veths. */
+  async addBridgeAddress6(name: string, gatewayCidr: string): Promise<void> {
+    await this.ip(['addr', 'replace', gatewayCidr, 'dev', name, 'nodad']);
+  }
+
   async deleteLink(name: string): Promise<void> {
     if (await this.exists(name)) await this.ip(['link', 'delete', 'dev', name]);
   }
@@ -166,8 +185,14 @@ export class Links {
     bridge: string,
     namespace: string,
     iface: EndpointInterface,
+    hairpin = false,
   ): Promise<string> {
     const hostEnd = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
+    // Hairpin: with br_netfilter, a DNATed packet back to its sender is bridged out of the
+    // port it came in on, which a bridge only does with hairpin mode (dockerd sets it too).
+    const hairpinCommand = hairpin
+      ? [['link', 'set', 'dev', hostEnd, 'type', 'bridge_slave', 'hairpin', 'on']]
+      : [];
     try {
       await this.batch(this.hostNamespace, [
         [
@@ -184,6 +209,7 @@ export class Links {
           namespace,
         ],
         ['link', 'set', 'dev', hostEnd, 'master', bridge, 'up'],
+        ...hairpinCommand,
       ]);
       await this.configureInside(namespace, iface);
     } catch (error) {
@@ -232,6 +258,20 @@ export class Links {
     ];
     if (iface.defaultGateway) {
       commands.push(['route', 'replace', 'default', 'via', iface.defaultGateway]);
+    }
+    if (iface.address6) {
+      // nodad: usable at once, as the kernel would otherwise hold it "tentative" for a second.
+      commands.push([
+        'addr',
+        'add',
+        `${iface.address6}/${iface.prefix6}`,
+        'dev',
+        iface.name,
+        'nodad',
+      ]);
+    }
+    if (iface.defaultGateway6) {
+      commands.push(['route', 'replace', '::/0', 'via', iface.defaultGateway6]);
     }
     await this.batch(namespace, commands);
   }

@@ -7,7 +7,7 @@ import type { ContainerStore } from './container-store';
 import { directorySize, topProcesses, type TopResult } from './host-queries';
 import { inspectView, mountPoints, summaryView, type NetworkView } from './inspect';
 import { applyFilters } from './list-filters';
-import { portSummaries, type ContainerNetworking } from './networking';
+import { memberNetworks, portSummaries, type ContainerNetworking } from './networking';
 import type { ContainerRegistry } from './registry';
 import { containerMounts } from './spec/mounts';
 import type { ContainerRecord } from './types';
@@ -113,11 +113,11 @@ export class ContainerViews {
     const networks = this.deps.networks;
     const mode = record.HostConfig.NetworkMode ?? 'bridge';
     const configured: Record<string, object> = {};
-    if (!mode.startsWith('container:')) configured[mode] = {};
-    if (!networks) return { endpoints: configured, ports: {}, portList: [] };
-    for (const name of Object.keys(record.NetworkingConfig?.EndpointsConfig ?? {})) {
-      configured[name] = {};
+    if (!networks) {
+      if (!mode.startsWith('container:')) configured[mode] = {};
+      return { endpoints: configured, ports: {}, portList: [] };
     }
+    for (const name of memberNetworks(record)) configured[name] = {};
     const live = record.State.Running ? networks.endpointsOf(record.Id) : {};
     const ports = record.State.Running ? networks.portsOf(record.Id) : {};
     return { endpoints: { ...configured, ...live }, ports, portList: portSummaries(ports) };

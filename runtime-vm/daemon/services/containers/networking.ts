@@ -1,6 +1,8 @@
 // What containers need from the network service (the consumer owns this interface), and the
 // small conversions between its answers and Docker's container views.
+import { InvalidArgumentError } from '../../errors';
 import type { ContainerRegistry } from './registry';
+import type { ContainerRecord } from './types';
 
 export interface PortBindingView {
   HostIp?: string;
@@ -30,6 +32,8 @@ export interface ContainerDirectoryView {
 export interface ContainerNetworking {
   /** Throws NotFoundError for an unknown network (create-time validation). */
   resolve(idOrName: string): { id: string; name: string; driver: string };
+  /** Throws InvalidArgumentError for static addresses the network cannot give. */
+  validateEndpoint?(idOrName: string, config: object | null | undefined): void;
   attach(
     containerId: string,
     name: string,
@@ -86,6 +90,56 @@ export function primaryAddress(endpoints: Record<string, object>): string | unde
     if (typeof ip === 'string' && ip !== '') return ip;
   }
   return undefined;
+}
+
+/**
+ * The networks a new container belongs to, keyed by network name: its NetworkMode's network
+ * first (so it becomes eth0 and carries the default route), then every other
+ * NetworkingConfig.EndpointsConfig entry (API >= 1.44 allows several). Like dockerd's
+ * NetworkSettings.Networks this is the membership from then on: connect and disconnect edit it,
+ * NetworkMode itself never changes. Unknown networks throw NotFoundError.
+ */
+export function initialEndpoints(
+  networkMode: string | undefined,
+  endpointsConfig: Record<string, unknown> | null | undefined,
+  networks: Pick<ContainerNetworking, 'resolve' | 'validateEndpoint'> | undefined,
+): Record<string, object> {
+  const mode = !networkMode || networkMode === 'default' ? 'bridge' : networkMode;
+  const requested = Object.entries(endpointsConfig ?? {}).map(([key, value]) => ({
+    key,
+    name: networks ? networks.resolve(key).name : key,
+    config: (value ?? {}) as object,
+  }));
+  if (mode.startsWith('container:')) {
+    if (requested.length > 0) {
+      throw new InvalidArgumentError(
+        `container sharing the network namespace of ${mode.slice(10)} cannot join other networks`,
+      );
+    }
+    return {};
+  }
+  const modeName = networks ? networks.resolve(mode).name : mode;
+  const others = requested.filter((entry) => entry.name !== modeName);
+  if ((modeName === 'host' || modeName === 'none') && others.length > 0) {
+    throw new InvalidArgumentError(
+      `container cannot be connected to multiple networks with one of the networks in ${modeName} mode: ${others.map((entry) => entry.key).join(', ')}`,
+    );
+  }
+  for (const entry of requested) networks?.validateEndpoint?.(entry.name, entry.config);
+  const own = requested.find((entry) => entry.name === modeName);
+  const result: Record<string, object> = { [modeName]: own?.config ?? {} };
+  for (const entry of others) {
+    if (result[entry.name]) {
+      throw new InvalidArgumentError(`network ${entry.name} is listed twice in EndpointsConfig`);
+    }
+    result[entry.name] = entry.config;
+  }
+  return result;
+}
+
+/** The networks a container belongs to now, by name (empty with --network container:). */
+export function memberNetworks(record: Pick<ContainerRecord, 'NetworkingConfig'>): string[] {
+  return Object.keys(record.NetworkingConfig?.EndpointsConfig ?? {});
 }
 
 /** The container lookups the network service needs for connect/disconnect. */

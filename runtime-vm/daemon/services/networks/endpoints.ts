@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError } from '../../errors';
 import { cidrContains, formatIpv4, isIpv4, parseCidr, parseIpv4 } from '../../drivers/network/ipv4';
 import { macForAddress } from '../../drivers/network/ipam';
+import { cidr6Contains, formatIpv6, parseCidr6, parseIpv6 } from '../../drivers/network/ipv6';
 import { netnsDirectory } from '../../drivers/network/links';
 import type { PortMap, PublishRequest } from '../../drivers/network/port-bindings';
 import {
@@ -12,6 +13,7 @@ import {
   type PublishedPort,
 } from '../../drivers/network/port-proxy';
 import type { DnsRecords } from '../../drivers/network/dns-server';
+import { publishedPortRules, type FirewallRule } from '../../drivers/network/firewall';
 import {
   endpointSettings,
   type EndpointRecord,
@@ -67,6 +69,42 @@ function dnsNamesFor(
   return [...new Set(names.filter((name) => name !== ''))];
 }
 
+/**
+ * The static addresses an endpoint asks for, checked against the network without allocating
+ * them: at container create, so a bad --ip/--ip6 fails there rather than at start (API 1.44).
+ */
+export function validateEndpointConfig(
+  network: NetworkRecord,
+  config: EndpointSettingsInput | undefined,
+): void {
+  const ipv4 = config?.IPAMConfig?.IPv4Address?.trim();
+  if (ipv4) {
+    if (!network.ipamFromUser || !network.subnet) {
+      throw new InvalidArgumentError(
+        'user specified IP address is supported only when connecting to networks with user configured subnets',
+      );
+    }
+    if (!cidrContains(parseCidr(network.subnet), parseIpv4(ipv4))) {
+      throw new InvalidArgumentError(
+        `no configured subnet or ip-range contain the IP address ${ipv4} (network ${network.name} is ${network.subnet})`,
+      );
+    }
+  }
+  const ipv6 = config?.IPAMConfig?.IPv6Address?.trim();
+  if (ipv6) {
+    if (!network.subnet6) {
+      throw new InvalidArgumentError(
+        `network ${network.name} has no IPv6 subnet for the address ${ipv6}`,
+      );
+    }
+    if (!cidr6Contains(parseCidr6(network.subnet6), parseIpv6(ipv6))) {
+      throw new InvalidArgumentError(
+        `no configured subnet contains the IP address ${ipv6} (network ${network.name} is ${network.subnet6})`,
+      );
+    }
+  }
+}
+
 /** Adds one endpoint on `network` into the container's namespace. */
 async function createEndpoint(
   ctx: NetworkContext,
@@ -103,6 +141,13 @@ async function createEndpoint(
   }
   const address = requested ? parseIpv4(requested) : allocator.allocate();
   if (requested) allocator.reserve(address);
+  let ipv6: ReturnType<typeof ipv6Endpoint>;
+  try {
+    ipv6 = ipv6Endpoint(ctx, network, config);
+  } catch (error) {
+    allocator.release(address);
+    throw error;
+  }
   const subnet = parseCidr(network.subnet);
   const endpoint: EndpointRecord = {
     networkId: network.id,
@@ -115,18 +160,28 @@ async function createEndpoint(
     aliases,
     dnsNames: dnsNamesFor(state, network, aliases),
     staticAddress: requested || undefined,
+    ...ipv6,
   };
   const hasDefaultRoute = state.endpoints.some((existing) => existing.gateway !== '');
+  const hasDefaultRoute6 = state.endpoints.some((existing) => Boolean(existing.gateway6));
   const iface = {
     name: endpoint.interfaceName,
     address: endpoint.address,
     prefix: endpoint.prefix,
     mac: endpoint.mac,
     defaultGateway: !hasDefaultRoute && endpoint.gateway !== '' ? endpoint.gateway : undefined,
+    address6: endpoint.address6,
+    prefix6: endpoint.prefix6,
+    defaultGateway6: !hasDefaultRoute6 ? endpoint.gateway6 : undefined,
   };
   try {
     if (network.driver === 'bridge') {
-      await ctx.links.addVethEndpoint(network.bridgeName as string, state.namespace, iface);
+      await ctx.links.addVethEndpoint(
+        network.bridgeName as string,
+        state.namespace,
+        iface,
+        !ctx.userlandProxy,
+      );
     } else {
       await ctx.links.addMacvlanEndpoint(
         network.parent as string,
@@ -136,14 +191,43 @@ async function createEndpoint(
       );
     }
   } catch (error) {
-    allocator.release(address);
+    releaseAddress(ctx, endpoint);
     throw error;
   }
   return endpoint;
 }
 
+/** The IPv6 address of a new endpoint on a dual-stack network (requested or allocated). */
+function ipv6Endpoint(
+  ctx: NetworkContext,
+  network: NetworkRecord,
+  config: EndpointSettingsInput | undefined,
+): Pick<EndpointRecord, 'address6' | 'prefix6' | 'gateway6' | 'staticAddress6'> {
+  const requested = config?.IPAMConfig?.IPv6Address?.trim();
+  const allocator = ctx.allocators6.get(network.id);
+  if (!allocator || !network.subnet6) {
+    if (requested) {
+      throw new InvalidArgumentError(
+        `network ${network.name} has no IPv6 subnet for the address ${requested}`,
+      );
+    }
+    return {};
+  }
+  const address = requested ? parseIpv6(requested) : allocator.allocate();
+  if (requested) allocator.reserve(address);
+  return {
+    address6: formatIpv6(address),
+    prefix6: parseCidr6(network.subnet6).prefix,
+    gateway6: network.internal ? undefined : network.gateway6,
+    staticAddress6: requested ? formatIpv6(address) : undefined,
+  };
+}
+
 function releaseAddress(ctx: NetworkContext, endpoint: EndpointRecord): void {
   ctx.allocators.get(endpoint.networkId)?.release(parseIpv4(endpoint.address));
+  if (endpoint.address6) {
+    ctx.allocators6.get(endpoint.networkId)?.release(parseIpv6(endpoint.address6));
+  }
 }
 
 export function namespaceNameFor(ctx: NetworkContext, containerId: string): string {
@@ -172,6 +256,29 @@ export function attachResult(ctx: NetworkContext, state: ContainerNetworkState):
     endpoints,
     dnsServers,
   };
+}
+
+/**
+ * The networks to join. A given endpointsConfig is the container's whole membership (the
+ * NetworkMode network may have been disconnected); without one, the NetworkMode network alone.
+ * The mode's network comes first so it gets eth0 and the default route.
+ */
+function wantedNetworks(
+  ctx: NetworkContext,
+  mode: string,
+  endpointsConfig: Record<string, EndpointSettingsInput> | null | undefined,
+): { network: NetworkRecord; config?: EndpointSettingsInput }[] {
+  if (!endpointsConfig) return [{ network: findNetwork(ctx, mode) }];
+  const wanted: { network: NetworkRecord; config?: EndpointSettingsInput }[] = [];
+  for (const [key, config] of Object.entries(endpointsConfig)) {
+    const network = findNetwork(ctx, key);
+    if (network.driver === 'host' || network.driver === 'null') continue;
+    if (wanted.some((entry) => entry.network.id === network.id)) continue;
+    const isMode = key === mode || network.name === mode || network.id === mode;
+    if (isMode) wanted.unshift({ network, config });
+    else wanted.push({ network, config });
+  }
+  return wanted;
 }
 
 export async function attachContainer(
@@ -207,19 +314,7 @@ export async function attachContainer(
     await ctx.store.saveContainer(state);
     return attachResult(ctx, state);
   }
-  const wanted: { network: NetworkRecord; config?: EndpointSettingsInput }[] = [];
-  if (mode !== 'none') {
-    const first = findNetwork(ctx, mode);
-    wanted.push({
-      network: first,
-      config: endpointsConfig?.[mode] ?? endpointsConfig?.[first.name],
-    });
-    for (const [key, config] of Object.entries(endpointsConfig ?? {})) {
-      const network = findNetwork(ctx, key);
-      if (wanted.some((entry) => entry.network.id === network.id)) continue;
-      wanted.push({ network, config });
-    }
-  }
+  const wanted = mode === 'none' ? [] : wantedNetworks(ctx, mode, endpointsConfig);
   state.namespace = namespaceNameFor(ctx, containerId);
   await ctx.links.createNamespace(state.namespace, wanted.length === 0);
   ctx.containers.set(containerId, state);
@@ -242,6 +337,9 @@ export async function attachContainer(
 export async function releasePorts(ctx: NetworkContext, containerId: string): Promise<void> {
   const publications = ctx.publications.get(containerId) ?? [];
   ctx.publications.delete(containerId);
+  const rules = ctx.portRules.get(containerId) ?? [];
+  ctx.portRules.delete(containerId);
+  if (rules.length > 0) await ctx.firewall.removeRules(rules);
   await Promise.all(publications.map((publication) => publication.close()));
   const state = ctx.containers.get(containerId);
   if (state && state.published.length > 0) {
@@ -323,19 +421,51 @@ function portMap(
   return map;
 }
 
+interface PortTarget {
+  address: string;
+  bridge: string;
+  /** Internal networks publish through the proxy only: nothing may be forwarded into them. */
+  internal: boolean;
+  defaultHostIp: string;
+}
+
 /** Where published ports lead: the container's first bridge endpoint, and that network's
  *  default host address (com.docker.network.bridge.host_binding_ipv4, "0.0.0.0" = all). */
-function proxyTarget(
-  ctx: NetworkContext,
-  state: ContainerNetworkState,
-): { address: string; defaultHostIp: string } | undefined {
+function proxyTarget(ctx: NetworkContext, state: ContainerNetworkState): PortTarget | undefined {
   for (const endpoint of state.endpoints) {
     const network = ctx.networks.get(endpoint.networkId);
-    if (network?.driver !== 'bridge') continue;
+    if (network?.driver !== 'bridge' || !network.bridgeName) continue;
     const binding = network.options['com.docker.network.bridge.host_binding_ipv4'] ?? '';
-    return { address: endpoint.address, defaultHostIp: binding === '0.0.0.0' ? '' : binding };
+    return {
+      address: endpoint.address,
+      bridge: network.bridgeName,
+      internal: network.internal,
+      defaultHostIp: binding === '0.0.0.0' ? '' : binding,
+    };
   }
   return undefined;
+}
+
+/** DNAT rules for opened ports, so servers in the container see the real client address. */
+function natRules(
+  ctx: NetworkContext,
+  target: PortTarget,
+  publications: readonly Publication[],
+): FirewallRule[] {
+  if (target.internal) return [];
+  return publications
+    .flatMap((publication) => publication.ports)
+    .flatMap((port) =>
+      publishedPortRules(ctx.firewall.names, {
+        bridge: target.bridge,
+        address: target.address,
+        containerPort: port.containerPort,
+        protocol: port.protocol,
+        hostIp: port.hostIp,
+        hostPort: port.hostPort,
+        userlandProxy: ctx.userlandProxy,
+      }),
+    );
 }
 
 /** Opens host ports for a container; returns NetworkSettings.Ports. */
@@ -367,7 +497,17 @@ export async function publishContainerPorts(
     state.published = [];
     throw error;
   }
+  const rules = natRules(ctx, target, opened);
+  try {
+    await ctx.firewall.addRules(rules);
+  } catch (error) {
+    await ctx.firewall.removeRules(rules).catch(() => undefined);
+    await Promise.all(opened.map((publication) => publication.close()));
+    state.published = [];
+    throw error;
+  }
   ctx.publications.set(containerId, opened);
+  ctx.portRules.set(containerId, rules);
   await ctx.store.saveContainer(state);
   return portMap(
     opened.flatMap((publication) => publication.ports),
@@ -382,13 +522,16 @@ export function publishedPortsOf(ctx: NetworkContext, containerId: string): Port
   return portMap(ports, undefined);
 }
 
-/** Reopens a restored container's ports on the same host ports it had before the restart. */
+/**
+ * Reopens a restored container's ports on the same host ports it had before the restart. Their
+ * DNAT rules are only recorded: the caller applies every rule in one rebuild.
+ */
 export async function reopenPorts(
   ctx: NetworkContext,
   state: ContainerNetworkState,
 ): Promise<void> {
-  const address = proxyTarget(ctx, state)?.address;
-  if (!address) return;
+  const target = proxyTarget(ctx, state);
+  if (!target) return;
   const opened: Publication[] = [];
   for (const { request, hostPort } of state.published) {
     const pinned: PublishRequest = {
@@ -396,7 +539,9 @@ export async function reopenPorts(
       hostPorts: hostPort > 0 ? [hostPort, hostPort] : request.hostPorts,
     };
     try {
-      opened.push(await openPublication(pinned, { address, port: request.containerPort }));
+      opened.push(
+        await openPublication(pinned, { address: target.address, port: request.containerPort }),
+      );
     } catch (error) {
       ctx.logger.warn('could not republish a port after restart', {
         container: state.containerId,
@@ -406,6 +551,7 @@ export async function reopenPorts(
     }
   }
   ctx.publications.set(state.containerId, opened);
+  ctx.portRules.set(state.containerId, natRules(ctx, target, opened));
 }
 
 export function dnsRecords(ctx: Pick<NetworkContext, 'networks' | 'containers'>): DnsRecords {
@@ -418,6 +564,7 @@ export function dnsRecords(ctx: Pick<NetworkContext, 'networks' | 'containers'>)
           if (endpoint.networkId !== networkId) continue;
           if (endpoint.dnsNames.some((candidate) => candidate.toLowerCase() === wanted)) {
             addresses.push(endpoint.address);
+            if (endpoint.address6) addresses.push(endpoint.address6);
           }
         }
       }

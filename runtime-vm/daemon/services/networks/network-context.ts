@@ -3,8 +3,9 @@
 import type { EventBus } from '../events';
 import type { Logger } from '../../logger';
 import type { Links } from '../../drivers/network/links';
-import type { Firewall } from '../../drivers/network/firewall';
+import type { Firewall, FirewallRule } from '../../drivers/network/firewall';
 import type { AddressAllocator } from '../../drivers/network/ipam';
+import type { Ipv6Allocator } from '../../drivers/network/ipv6';
 import type { EmbeddedDns } from '../../drivers/network/dns-server';
 import type { Publication } from '../../drivers/network/port-proxy';
 import type { EndpointSettingsInput, NetworkRecord } from './network-model';
@@ -34,8 +35,14 @@ export interface NetworkContext {
   logger: Logger;
   networks: Map<string, NetworkRecord>;
   allocators: Map<string, AddressAllocator>;
+  /** The IPv6 side of dual-stack networks. */
+  allocators6: Map<string, Ipv6Allocator>;
   containers: Map<string, ContainerNetworkState>;
   publications: Map<string, Publication[]>;
+  /** The DNAT and FORWARD rules of each container's published ports. */
+  portRules: Map<string, FirewallRule[]>;
+  /** dockerd's userland-proxy: loopback clients go through berthd instead of DNAT. */
+  userlandProxy: boolean;
   namespacePrefix: string;
   directory?: ContainerDirectory;
 }

@@ -11,6 +11,14 @@ import {
   parseIpv4,
   type Ipv4Cidr,
 } from '../../drivers/network/ipv4';
+import {
+  cidr6Contains,
+  cidrs6Overlap,
+  formatCidr6,
+  formatIpv6,
+  parseCidr6,
+  parseIpv6,
+} from '../../drivers/network/ipv6';
 import type { NetworkCreateRequest, NetworkRecord } from './network-model';
 import type { NetworkContext } from './network-context';
 
@@ -27,6 +35,53 @@ export function usedSubnets(ctx: NetworkContext): Ipv4Cidr[] {
   return [...ctx.networks.values()]
     .filter((record) => record.subnet)
     .map((record) => parseCidr(record.subnet as string));
+}
+
+/**
+ * The IPv6 subnet and gateway of a dual-stack bridge network. berthd has no IPv6 pools: --ipv6
+ * needs an IPv6 --subnet, and an IPv6 subnet needs --ipv6, as with dockerd.
+ */
+function ipv6Settings(
+  ctx: NetworkContext,
+  driver: string,
+  request: NetworkCreateRequest,
+): { subnet6?: string; gateway6?: string } {
+  const entries = (request.IPAM?.Config ?? []).filter((entry) => entry.Subnet?.includes(':'));
+  if (!request.EnableIPv6) {
+    if (entries.length > 0) {
+      throw new InvalidArgumentError(
+        `IPv6 subnet ${entries[0]?.Subnet} given without --ipv6: enable IPv6 on the network`,
+      );
+    }
+    return {};
+  }
+  if (driver !== 'bridge') {
+    throw new InvalidArgumentError('IPv6 is supported on bridge networks only');
+  }
+  const [entry, extra] = entries;
+  if (!entry?.Subnet) {
+    throw new InvalidArgumentError(
+      'an IPv6 network needs an IPv6 subnet: --ipv6 --subnet fd00:1::/64',
+    );
+  }
+  if (extra) throw new InvalidArgumentError('only one IPv6 IPAM config per network is supported');
+  if (entry.IPRange) throw new InvalidArgumentError('IPv6 ip-range is not supported');
+  const subnet = parseCidr6(entry.Subnet, true);
+  const clash = [...ctx.networks.values()].find(
+    (record) => record.subnet6 && cidrs6Overlap(parseCidr6(record.subnet6), subnet),
+  );
+  if (clash) {
+    throw new ForbiddenError(
+      `invalid pool request: Pool overlaps with other one on this address space (network ${clash.name})`,
+    );
+  }
+  const gateway = entry.Gateway ? parseIpv6(entry.Gateway) : subnet.network + 1n;
+  if (!cidr6Contains(subnet, gateway)) {
+    throw new InvalidArgumentError(
+      `gateway ${formatIpv6(gateway)} is not in subnet ${formatCidr6(subnet)}`,
+    );
+  }
+  return { subnet6: formatCidr6(subnet), gateway6: formatIpv6(gateway) };
 }
 
 export async function recordFromRequest(
@@ -54,8 +109,6 @@ export async function recordFromRequest(
       `scope ${request.Scope} is not supported: only local networks exist on a single host`,
     );
   }
-  if (request.EnableIPv6)
-    throw new InvalidArgumentError('IPv6 networks are not supported by berthd yet');
   if (request.ConfigOnly || (request.ConfigFrom && request.ConfigFrom.Network)) {
     throw new InvalidArgumentError('config-only networks are not supported');
   }
@@ -63,6 +116,7 @@ export async function recordFromRequest(
     throw new ConflictError(`network with name ${name} already exists`);
   }
   const options = { ...(request.Options ?? {}) };
+  const ipv6 = ipv6Settings(ctx, driver, request);
   const ipamConfig = (request.IPAM?.Config ?? []).filter((entry) => !entry.Subnet?.includes(':'));
   if (ipamConfig.length > 1) {
     throw new InvalidArgumentError('only one IPv4 IPAM config per network is supported');
@@ -109,6 +163,7 @@ export async function recordFromRequest(
     ipamOptions: request.IPAM?.Options ?? null,
     options,
     labels: { ...(request.Labels ?? {}) },
+    ...ipv6,
   };
   if (driver === 'bridge') {
     const bridgeName = options[bridgeNameOption] ?? `br-${id.slice(0, 12)}`;

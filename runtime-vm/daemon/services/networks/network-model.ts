@@ -20,6 +20,9 @@ export interface NetworkRecord {
   ipamOptions: Record<string, string> | null;
   options: Record<string, string>;
   labels: Record<string, string>;
+  /** The IPv6 side of a dual-stack bridge network (--ipv6 --subnet fd00::/64). */
+  subnet6?: string;
+  gateway6?: string;
   /** The Linux bridge (bridge driver). */
   bridgeName?: string;
   /** The parent link and mode (macvlan driver). */
@@ -43,6 +46,12 @@ export interface EndpointRecord {
   dnsNames: string[];
   /** The IPv4Address the user asked for, if any. */
   staticAddress?: string;
+  /** The IPv6 address, prefix and gateway on a dual-stack network. */
+  address6?: string;
+  prefix6?: number;
+  gateway6?: string;
+  /** The IPv6Address the user asked for, if any. */
+  staticAddress6?: string;
 }
 
 /** Docker's EndpointSettings as clients send it in create/connect. */
@@ -56,7 +65,7 @@ export interface EndpointSettingsInput {
 
 /** Docker's EndpointSettings as container inspect reports it. */
 export interface EndpointSettings {
-  IPAMConfig: { IPv4Address: string } | null;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string } | null;
   Links: null;
   Aliases: string[] | null;
   MacAddress: string;
@@ -74,7 +83,13 @@ export interface EndpointSettings {
 
 export function endpointSettings(endpoint: EndpointRecord): EndpointSettings {
   return {
-    IPAMConfig: endpoint.staticAddress ? { IPv4Address: endpoint.staticAddress } : null,
+    IPAMConfig:
+      endpoint.staticAddress || endpoint.staticAddress6
+        ? {
+            ...(endpoint.staticAddress ? { IPv4Address: endpoint.staticAddress } : {}),
+            ...(endpoint.staticAddress6 ? { IPv6Address: endpoint.staticAddress6 } : {}),
+          }
+        : null,
     Links: null,
     Aliases: endpoint.aliases.length > 0 ? [...endpoint.aliases] : null,
     MacAddress: endpoint.mac,
@@ -84,9 +99,9 @@ export function endpointSettings(endpoint: EndpointRecord): EndpointSettings {
     Gateway: endpoint.gateway,
     IPAddress: endpoint.address,
     IPPrefixLen: endpoint.prefix,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    IPv6Gateway: endpoint.gateway6 ?? '',
+    GlobalIPv6Address: endpoint.address6 ?? '',
+    GlobalIPv6PrefixLen: endpoint.prefix6 ?? 0,
     DNSNames: endpoint.dnsNames.length > 0 ? [...endpoint.dnsNames] : null,
   };
 }
@@ -142,6 +157,7 @@ export function dockerNetwork(
     }
     config.push(entry);
   }
+  if (record.subnet6) config.push({ Subnet: record.subnet6, Gateway: record.gateway6 });
   return {
     Name: record.name,
     Id: record.id,
@@ -149,7 +165,7 @@ export function dockerNetwork(
     Scope: 'local',
     Driver: record.driver,
     EnableIPv4: true,
-    EnableIPv6: false,
+    EnableIPv6: record.subnet6 !== undefined,
     IPAM: { Driver: 'default', Options: record.ipamOptions, Config: config },
     Internal: record.internal,
     Attachable: record.attachable,

@@ -14,6 +14,7 @@ import {
   type AddressPool,
 } from '../../drivers/network/ipam';
 import { formatCidr, formatIpv4, parseCidr, parseIpv4 } from '../../drivers/network/ipv4';
+import { Ipv6Allocator, parseCidr6, parseIpv6 } from '../../drivers/network/ipv6';
 import { Links } from '../../drivers/network/links';
 import {
   publishRequests,
@@ -31,6 +32,7 @@ import {
   type NetworkRecord,
 } from './network-model';
 import { NetworkStore, type ContainerNetworkState } from './network-store';
+import { parseBip, validatePools } from './address-settings';
 import {
   emitNetworkEvent,
   endpointsOn,
@@ -50,6 +52,7 @@ import {
   publishedPortsOf,
   releasePorts,
   reopenPorts,
+  validateEndpointConfig,
   type AttachResult,
 } from './endpoints';
 
@@ -73,6 +76,11 @@ export interface NetworkServiceOptions {
   hostNamespace?: string;
   dnsPort?: number;
   dnsUpstreams?: string[];
+  /**
+   * dockerd's userland-proxy (default true): loopback clients of published ports go through a
+   * proxy in berthd; everyone else is DNATed. false: loopback is DNATed too (route_localnet).
+   */
+  userlandProxy?: boolean;
 }
 
 const mtuOption = 'com.docker.network.driver.mtu';
@@ -117,9 +125,15 @@ export class NetworkService {
     this.defaultBridgeName = options.defaultBridgeName ?? names.defaultBridgeName;
     const networks = new Map<string, NetworkRecord>();
     const containers = new Map<string, ContainerNetworkState>();
+    const userlandProxy = options.userlandProxy ?? true;
     this.ctx = {
       links: new Links(options.hostNamespace),
-      firewall: new Firewall(options.chainPrefix ?? names.chainPrefix, options.hostNamespace),
+      firewall: new Firewall(
+        options.chainPrefix ?? names.chainPrefix,
+        options.hostNamespace,
+        undefined,
+        userlandProxy,
+      ),
       dns: new EmbeddedDns(dnsRecords({ networks, containers }), {
         port: options.dnsPort,
         upstreams: options.dnsUpstreams,
@@ -129,8 +143,11 @@ export class NetworkService {
       logger,
       networks,
       allocators: new Map(),
+      allocators6: new Map(),
       containers,
       publications: new Map(),
+      portRules: new Map(),
+      userlandProxy,
       namespacePrefix: options.namespacePrefix ?? names.namespacePrefix,
     };
     this.pools = options.addressPools ?? [...defaultAddressPools];
@@ -143,24 +160,33 @@ export class NetworkService {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
-  /** Loads networks (creating bridge/host/none on first start), rebuilds bridges, rules and DNS,
-   *  and re-adopts the endpoints and port publications of containers that kept running. */
+  /**
+   * Loads networks (creating bridge/host/none on first start), rebuilds bridges and DNS,
+   * re-adopts the endpoints and port publications of containers that kept running, then swaps
+   * in the full rule set in one transaction (the previous run's rules stayed in place for them).
+   */
   async start(): Promise<void> {
     await this.ctx.store.init();
     for (const record of await this.ctx.store.loadNetworks())
       this.ctx.networks.set(record.id, record);
     await this.ctx.links.enableForwarding();
-    await this.ctx.firewall.ensureBase();
+    validatePools(this.pools);
     if (![...this.ctx.networks.values()].some((record) => record.predefined)) {
       await this.createPredefined();
+    } else {
+      await this.applyBip();
     }
+    const rules: FirewallRule[] = [];
     for (const record of this.ctx.networks.values()) {
       this.prepareAllocator(record);
       // One network that cannot be rebuilt (its subnet now clashes, a link vanished) must not
       // keep berthd from starting: the others and everything else still work.
-      await this.realize(record).catch((error: unknown) => {
+      try {
+        await this.realizeLinks(record);
+        rules.push(...this.firewallRules(record));
+      } catch (error) {
         this.ctx.logger.error('could not restore network', { network: record.name, error });
-      });
+      }
     }
     const namespaces = new Set(await this.ctx.links.listNamespaces());
     for (const state of await this.ctx.store.loadContainers()) {
@@ -173,13 +199,22 @@ export class NetworkService {
       );
       for (const endpoint of state.endpoints) {
         this.ctx.allocators.get(endpoint.networkId)?.reserve(parseIpv4(endpoint.address));
+        if (endpoint.address6) {
+          this.ctx.allocators6.get(endpoint.networkId)?.reserve(parseIpv6(endpoint.address6));
+        }
       }
       this.ctx.containers.set(state.containerId, state);
       await reopenPorts(this.ctx, state);
+      rules.push(...(this.ctx.portRules.get(state.containerId) ?? []));
     }
+    await this.ctx.firewall.rebuild(rules);
   }
 
-  /** Closes DNS and proxies, removes berthd's iptables chains and every bridge nobody uses. */
+  /**
+   * Closes DNS and proxies. Containers keep running without berthd (live restore), so while any
+   * has an endpoint the chains and the rules their traffic needs stay, and only networks nobody
+   * uses are cleaned up; with none left, every chain and bridge of berthd goes.
+   */
   async shutdown(): Promise<void> {
     for (const containerId of [...this.ctx.publications.keys()]) {
       const publications = this.ctx.publications.get(containerId) ?? [];
@@ -187,19 +222,58 @@ export class NetworkService {
       await Promise.all(publications.map((publication) => publication.close()));
     }
     await this.ctx.dns.closeAll();
-    await this.ctx.firewall.teardown();
+    const live = [...this.ctx.containers.values()].some((state) => state.endpoints.length > 0);
+    if (!live) await this.ctx.firewall.teardown();
     for (const record of this.ctx.networks.values()) {
-      if (record.bridgeName && endpointsOn(this.ctx, record.id).length === 0) {
-        await this.ctx.links.deleteLink(record.bridgeName);
-      }
+      if (!record.bridgeName || endpointsOn(this.ctx, record.id).length > 0) continue;
+      if (live) await this.ctx.firewall.removeRules(this.firewallRules(record));
+      await this.ctx.links.deleteLink(record.bridgeName);
     }
   }
 
-  private async createPredefined(): Promise<void> {
+  /** The default bridge's subnet and gateway: --bip when given, else a free default subnet. */
+  private async defaultBridgeAddress(): Promise<{ subnet: string; gateway: string }> {
+    const bip = this.options.defaultBridgeSubnet;
+    if (bip) return parseBip(bip);
     const taken = [...(await this.ctx.links.hostRoutes()), ...usedSubnets(this.ctx)];
-    const subnet = this.options.defaultBridgeSubnet
-      ? parseCidr(this.options.defaultBridgeSubnet)
-      : pickSubnet([{ base: '172.17.0.0/16', size: 16 }, ...this.pools], taken);
+    // Docker's 172.17.0.0/16 first, unless the daemon was given its own pools.
+    const pools = this.options.addressPools
+      ? this.pools
+      : [{ base: '172.17.0.0/16', size: 16 }, ...this.pools];
+    const subnet = pickSubnet(pools, taken);
+    return { subnet: formatCidr(subnet), gateway: formatIpv4(subnet.network + 1) };
+  }
+
+  /**
+   * A changed --bip moves the default bridge, as dockerd does at start, unless containers that
+   * kept running still have addresses on it (then it stays until they are gone).
+   */
+  private async applyBip(): Promise<void> {
+    const bip = this.options.defaultBridgeSubnet;
+    const record = [...this.ctx.networks.values()].find(
+      (candidate) => candidate.predefined && candidate.driver === 'bridge',
+    );
+    if (!bip || !record) return;
+    const wanted = parseBip(bip);
+    if (record.subnet === wanted.subnet && record.gateway === wanted.gateway) return;
+    const inUse = (await this.ctx.store.loadContainers()).some((state) =>
+      state.endpoints.some((endpoint) => endpoint.networkId === record.id),
+    );
+    if (inUse) {
+      this.ctx.logger.warn('--bip changed but containers still use the default bridge', {
+        bip,
+        subnet: record.subnet,
+      });
+      return;
+    }
+    record.subnet = wanted.subnet;
+    record.gateway = wanted.gateway;
+    if (record.bridgeName) await this.ctx.links.deleteLink(record.bridgeName);
+    await this.ctx.store.saveNetwork(record);
+  }
+
+  private async createPredefined(): Promise<void> {
+    const { subnet, gateway } = await this.defaultBridgeAddress();
     const bridgeName = this.defaultBridgeName;
     const now = new Date().toISOString();
     const base = {
@@ -210,19 +284,14 @@ export class NetworkService {
       ipamOptions: null,
       labels: {},
     };
-    const gatewayAddress = this.options.defaultBridgeSubnet?.includes('/')
-      ? parseIpv4(this.options.defaultBridgeSubnet.split('/')[0] as string)
-      : subnet.network + 1;
     const records: NetworkRecord[] = [
       {
         ...base,
         id: newNetworkId(),
         name: 'bridge',
         driver: 'bridge',
-        subnet: formatCidr(subnet),
-        gateway: formatIpv4(
-          gatewayAddress === subnet.network ? subnet.network + 1 : gatewayAddress,
-        ),
+        subnet,
+        gateway,
         ipamFromUser: false,
         bridgeName,
         options: {
@@ -267,6 +336,11 @@ export class NetworkService {
     for (const address of Object.values(record.auxAddresses ?? {}))
       allocator.reserve(parseIpv4(address));
     this.ctx.allocators.set(record.id, allocator);
+    if (record.subnet6 && record.gateway6) {
+      const allocator6 = new Ipv6Allocator(parseCidr6(record.subnet6));
+      allocator6.reserve(parseIpv6(record.gateway6));
+      this.ctx.allocators6.set(record.id, allocator6);
+    }
   }
 
   private firewallRules(record: NetworkRecord): FirewallRule[] {
@@ -277,17 +351,29 @@ export class NetworkService {
       internal: record.internal,
       interContainer: optionFlag(record.options, iccOption),
       masquerade: optionFlag(record.options, masqueradeOption),
+      userlandProxy: this.ctx.userlandProxy,
     });
   }
 
   /** Makes the kernel match a record: bridge with its gateway, firewall rules, DNS listener. */
   private async realize(record: NetworkRecord): Promise<void> {
+    await this.realizeLinks(record);
+    await this.ctx.firewall.addRules(this.firewallRules(record));
+  }
+
+  /** The bridge with its gateway address, and the DNS listener on it. */
+  private async realizeLinks(record: NetworkRecord): Promise<void> {
     if (record.driver !== 'bridge' || !record.bridgeName || !record.subnet || !record.gateway)
       return;
     const prefix = parseCidr(record.subnet).prefix;
     const mtu = Number(record.options[mtuOption] ?? '1500');
     await this.ctx.links.ensureBridge(record.bridgeName, `${record.gateway}/${prefix}`, mtu);
-    await this.ctx.firewall.addRules(this.firewallRules(record));
+    if (record.subnet6 && record.gateway6) {
+      const prefix6 = parseCidr6(record.subnet6).prefix;
+      await this.ctx.links.addBridgeAddress6(record.bridgeName, `${record.gateway6}/${prefix6}`);
+    }
+    // Without the proxy, 127.0.0.1 clients are DNATed onto the bridge: the kernel must route them.
+    if (!this.ctx.userlandProxy) await this.ctx.links.enableRouteLocalnet(record.bridgeName);
     if (!record.predefined && !this.options.hostNamespace) {
       // Port 53 on the gateway may be taken (a dnsmasq on 0.0.0.0): the network still works,
       // containers then use the host's resolvers and cannot resolve each other by name.
@@ -319,6 +405,7 @@ export class NetworkService {
     } catch (error) {
       await this.unrealize(record).catch(() => undefined);
       this.ctx.allocators.delete(id);
+      this.ctx.allocators6.delete(id);
       throw error;
     }
     this.ctx.networks.set(id, record);
@@ -335,7 +422,7 @@ export class NetworkService {
         EndpointID: endpoint.endpointId,
         MacAddress: endpoint.mac,
         IPv4Address: `${endpoint.address}/${endpoint.prefix}`,
-        IPv6Address: '',
+        IPv6Address: endpoint.address6 ? `${endpoint.address6}/${endpoint.prefix6}` : '',
       };
     }
     return dockerNetwork(record, containers);
@@ -362,6 +449,7 @@ export class NetworkService {
     await this.unrealize(record);
     this.ctx.networks.delete(record.id);
     this.ctx.allocators.delete(record.id);
+    this.ctx.allocators6.delete(record.id);
     await this.ctx.store.removeNetwork(record.id);
     emitNetworkEvent(this.ctx, 'destroy', record);
   }
@@ -484,6 +572,11 @@ export class NetworkService {
       endpoint.dnsNames = endpoint.dnsNames.map((name) => (name === oldName ? state.name : name));
     }
     await this.ctx.store.saveContainer(state);
+  }
+
+  /** Checks an endpoint's static addresses against a network (container create). */
+  validateEndpoint(idOrName: string, config: EndpointSettingsInput | null | undefined): void {
+    validateEndpointConfig(findNetwork(this.ctx, idOrName), config ?? undefined);
   }
 
   /** Whether a network exists, for validating HostConfig.NetworkMode at container create. */

@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.test.ts'],
+    // One berthd and one dockerd for the whole run, shared by the files (see the helper).
+    globalSetup: ['test/e2e/helpers/shared-engines.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,

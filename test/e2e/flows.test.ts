@@ -92,10 +92,11 @@ describe.each(enginesUnderTest())('Berth Desktop flows (%s)', (kind) => {
       )
       .toBe(1);
     await page.getByTestId('run-network').selectOption('e2e-ports');
+    // sh stays PID 1 and leaves on SIGTERM, so the stop below needs no 10 s timeout and SIGKILL.
     await page
       .getByTestId('run-command')
       .fill(
-        'sh -c "mkdir -p /www && echo hello-berth > /www/index.html && exec httpd -f -p 8080 -h /www"',
+        'sh -c "trap exit TERM; mkdir -p /www; echo hello-berth > /www/index.html; httpd -f -p 8080 -h /www & wait"',
       );
     await page.getByTestId('run-submit').click();
     const row = page.getByTestId('container-e2e-web');

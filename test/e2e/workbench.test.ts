@@ -344,11 +344,29 @@ describe.each(enginesUnderTest())('Container workbench (%s)', (kind) => {
     const dark = await launchChromium({ colorScheme: 'dark' });
     try {
       await dark.page.goto(app.url);
-      await dark.page.getByTestId(`open-wb-shell`).click();
-      for (const tab of ['terminal', 'logs', 'stats', 'inspect', 'hood']) {
+      await dark.page
+        .locator('[data-testid="engine-status"][data-state="connected"]')
+        .waitFor({ timeout: 15_000 });
+      await openContainer(dark.page, 'wb-shell');
+      // Each tab is shot once its content is there, not while it still says "Reading…".
+      const ready: Record<string, () => Promise<unknown>> = {
+        terminal: () => dark.page.locator('.terminal-host .xterm').waitFor({ timeout: 15_000 }),
+        logs: () => dark.page.getByTestId('logs-panel').waitFor({ timeout: 15_000 }),
+        stats: () =>
+          expect
+            .poll(
+              async () =>
+                Number(await dark.page.getByTestId('stats-panel').getAttribute('data-samples')),
+              { timeout: 20_000 },
+            )
+            .toBeGreaterThan(2),
+        inspect: () => dark.page.getByTestId('inspect-panel').waitFor({ timeout: 15_000 }),
+        hood: () => dark.page.getByTestId('isolation-panel').waitFor({ timeout: 15_000 }),
+      };
+      for (const [tab, loaded] of Object.entries(ready)) {
         await dark.page.getByTestId(`tab-${tab}`).click();
         await dark.page.getByTestId(`tab-body-${tab}`).waitFor();
-        await dark.page.waitForTimeout(tab === 'stats' ? 3000 : 800);
+        await loaded();
         await dark.page.screenshot({ path: `${screenshotDir}/workbench-${tab}-${kind}-dark.png` });
       }
     } finally {

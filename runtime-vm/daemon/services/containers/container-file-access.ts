@@ -1,5 +1,7 @@
 // docker diff / export / cp for one container: the container's root filesystem is used where it
 // is mounted, and mounted for the duration of the operation when the container is stopped.
+// docker cp also sees the container's volumes and binds (running or not, as with dockerd);
+// export does not (docker export leaves volumes out).
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ForbiddenError } from '../../errors';
@@ -12,7 +14,15 @@ import {
   type Change,
   type PathStat,
 } from './container-files';
+import {
+  archiveMounts,
+  containerPathOf,
+  mountHolding,
+  openMountedView,
+  type ArchiveMount,
+} from './container-file-mounts';
 import type { ContainerStore } from './container-store';
+import { resolveInRoot } from './resolve-in-root';
 import type { ContainerRegistry } from './registry';
 import { berthMountPoints } from './spec/build-spec';
 import { mountsOf } from './container-views';
@@ -29,7 +39,19 @@ export interface FileAccessDeps {
   store: ContainerStore;
   rootfs: OverlayRootfs;
   rootfsPath(id: string): string;
+  /**
+   * Where docker cp's view (root plus mounts) of a container is mounted: outside the container's
+   * own folders, so removing the container never recurses through a mounted volume.
+   */
+  viewPath(id: string): string;
+  /**
+   * Creates the volumes of a container that never started, as its first start would (new ones
+   * filled from the image at `rootfsPath`), and records them in its MountPoints.
+   */
+  prepareVolumes?(record: ContainerRecord, rootfsPath: string): Promise<unknown>;
 }
+
+type RootfsUse<T> = (root: string, mounts: readonly ArchiveMount[]) => Promise<T>;
 
 export class ContainerFileAccess {
   constructor(private readonly deps: FileAccessDeps) {}
@@ -48,7 +70,9 @@ export class ContainerFileAccess {
   /** A tar of the container's whole root filesystem. */
   async export(ref: string, signal?: AbortSignal): Promise<TarStream> {
     const record = this.deps.registry.get(ref);
-    const tar = await this.streamFromRootfs(record, (root) => tarDirectory(root), signal);
+    const tar = await this.streamFromRootfs(record, async (root) => tarDirectory(root), signal, {
+      withMounts: false,
+    });
     this.deps.registry.emit(record, 'export');
     return tar;
   }
@@ -74,6 +98,11 @@ export class ContainerFileAccess {
       async (root) => {
         const { hostPath, ...rest } = await statPath(root, path, record.Id);
         stat = rest;
+        // Entry names as dockerd gives them: "/…" for the root, "./…" for "dir/." (the
+        // folder's contents, the folder followed inside the root), else "name/…".
+        if (hostPath === root) return tarDirectory(root, ['.'], { absoluteNames: true });
+        if (path === '.' || path.endsWith('/.'))
+          return tarDirectory(await resolveInRoot(root, path), ['.']);
         return tarDirectory(dirname(hostPath), [basename(hostPath)]);
       },
       signal,
@@ -90,18 +119,28 @@ export class ContainerFileAccess {
     options: { noOverwriteDirNonDir: boolean; copyUidGid: boolean },
   ): Promise<void> {
     const record = this.deps.registry.get(ref);
-    if (record.HostConfig.ReadonlyRootfs) {
-      throw new ForbiddenError('container rootfs is marked read-only');
-    }
     const scratchDir = join(this.deps.store.dir(record.Id), 'scratch');
-    await this.withRootfs(record, (root) =>
-      extractInto(root, path, record.Id, body, { ...options, scratchDir }),
-    );
+    await this.withRootfs(record, async (root, mounts) => {
+      // As dockerd: a read-only volume refuses, and so does a read-only rootfs outside volumes.
+      const target = containerPathOf(root, await resolveInRoot(root, path));
+      const holder = mountHolding(mounts, target);
+      if (holder?.readOnly) throw new ForbiddenError('mounted volume is marked read-only');
+      if (!holder && record.HostConfig.ReadonlyRootfs)
+        throw new ForbiddenError('container rootfs is marked read-only');
+      await extractInto(root, path, record.Id, body, { ...options, scratchDir });
+    });
     this.deps.registry.emit(record, 'extract-to-dir');
   }
 
-  /** Runs `use` with the container's root filesystem mounted (temporarily if stopped). */
-  private withRootfs<T>(record: ContainerRecord, use: (root: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `use` with the container's root filesystem mounted (temporarily if stopped) and, unless
+   * told otherwise, its volumes and binds in place.
+   */
+  private withRootfs<T>(
+    record: ContainerRecord,
+    use: RootfsUse<T>,
+    options: { withMounts: boolean } = { withMounts: true },
+  ): Promise<T> {
     return this.deps.registry.withLock(record.Id, async () => {
       const root = this.deps.rootfsPath(record.Id);
       const wasRunning = record.State.Running;
@@ -109,29 +148,50 @@ export class ContainerFileAccess {
         await this.deps.rootfs.mount(record.LayerPaths, this.deps.store.dir(record.Id), root);
       }
       try {
-        return await use(root);
+        const mounts = options.withMounts ? await this.mountsFor(record, root) : [];
+        if (mounts.length === 0) return await use(root, mounts);
+        const view = await openMountedView(root, this.deps.viewPath(record.Id), mounts);
+        try {
+          return await use(view.root, mounts);
+        } finally {
+          await view.close();
+        }
       } finally {
         if (!wasRunning && !record.State.Running) await this.deps.rootfs.unmount(root);
       }
     });
   }
 
-  /** Like withRootfs, for a stream: the mount is held until the stream is over. */
+  /** The binds and volumes docker cp sees; a never-started container gets its volumes now. */
+  private async mountsFor(record: ContainerRecord, root: string): Promise<ArchiveMount[]> {
+    if (!record.MountPoints && !record.State.Running && this.deps.prepareVolumes) {
+      await this.deps.prepareVolumes(record, root);
+      await this.deps.registry.save(record);
+    }
+    return archiveMounts(mountsOf(record));
+  }
+
+  /** Like withRootfs, for a stream: the mounts are held until the stream is over. */
   private async streamFromRootfs(
     record: ContainerRecord,
-    open: (root: string) => Promise<TarStream> | TarStream,
+    open: (root: string) => Promise<TarStream>,
     signal?: AbortSignal,
+    options: { withMounts: boolean } = { withMounts: true },
   ): Promise<TarStream> {
     let handOver!: (value: TarStream) => void;
     const opened = new Promise<TarStream>((resolve) => (handOver = resolve));
-    const held = this.withRootfs(record, async (root) => {
-      const tar = await open(root);
-      const onAbort = () => tar.stream.destroy();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      handOver(tar);
-      await tar.done.catch(() => undefined);
-      signal?.removeEventListener('abort', onAbort);
-    });
+    const held = this.withRootfs(
+      record,
+      async (root) => {
+        const tar = await open(root);
+        const onAbort = () => tar.stream.destroy();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        handOver(tar);
+        await tar.done.catch(() => undefined);
+        signal?.removeEventListener('abort', onAbort);
+      },
+      options,
+    );
     return Promise.race([opened, held.then(() => opened)]);
   }
 }

@@ -83,14 +83,20 @@ export async function listChanges(
   );
 }
 
-/** A tar stream of `dir` (the container's mounted root), for export. */
+/**
+ * A tar stream of `members` of `dir` (by default all of it: the container's root, for export).
+ * `absoluteNames` names the entries "/", "/bin", ... as dockerd does for `docker cp c:/`
+ * (symlink targets are left as they are).
+ */
 export function tarDirectory(
   dir: string,
   members: string[] = ['.'],
+  options: { absoluteNames?: boolean } = {},
 ): { stream: Readable; done: Promise<void> } {
+  const rename = options.absoluteNames ? ['-P', '--transform', 's,^\\.\\(/\\|$\\),/,S'] : [];
   const child = spawn(
     'tar',
-    ['-C', dir, '--numeric-owner', '--xattrs', '-cf', '-', '--', ...members],
+    ['-C', dir, '--numeric-owner', '--xattrs', ...rename, '-cf', '-', '--', ...members],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

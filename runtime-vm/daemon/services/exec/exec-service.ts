@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../../errors';
+import { ConflictError, InvalidArgumentError, NotFoundError, SystemError } from '../../errors';
 import type { ConmonAttachConnection } from '../../drivers/attach/conmon-attach';
 import { resizeMessage, writeControlMessage } from '../../drivers/attach/conmon-attach';
 import {
@@ -86,6 +86,8 @@ interface ExecInstance {
   pid: number;
   controlPath: string | undefined;
   finishedAt: number;
+  /** Resizes that arrived before the process was launched, waiting for it (or for its failure). */
+  launchWaiters: Set<() => void>;
 }
 
 export interface ExecServiceOptions {
@@ -98,6 +100,12 @@ export interface ExecServiceOptions {
 
 /** Exited instances are kept this long for inspect, as Docker keeps them until cleanup. */
 const KEEP_EXITED_MS = 5 * 60_000;
+
+/**
+ * How long a resize waits for its exec to be launched, as dockerd does: clients resize right after
+ * the start's 101, which comes before the process (and its terminal) exists.
+ */
+export const RESIZE_WAITS_FOR_LAUNCH_MS = 10_000;
 
 export class ExecService {
   private readonly instances = new Map<string, ExecInstance>();
@@ -123,6 +131,7 @@ export class ExecService {
       pid: 0,
       controlPath: undefined,
       finishedAt: 0,
+      launchWaiters: new Set(),
     });
     this.emit('exec_create', target, cmd, id);
     return { Id: id };
@@ -188,6 +197,7 @@ export class ExecService {
     } catch (error) {
       instance.state = 'exited';
       instance.finishedAt = Date.now();
+      wakeLaunchWaiters(instance);
       await rm(sessionDir, { recursive: true, force: true });
       if (error instanceof ExecStartError) {
         // Docker reports a missing binary as exit code 126/127 with runc's message.
@@ -201,6 +211,7 @@ export class ExecService {
     }
     instance.pid = running.pid;
     instance.controlPath = running.controlPath;
+    wakeLaunchWaiters(instance);
     this.emit('exec_start', target, instance.cmd, execId);
     const exited = running.exited.then(async (exitCode) => {
       instance.exitCode = exitCode;
@@ -238,12 +249,19 @@ export class ExecService {
     return { instance, target: await this.runnableTarget(instance.containerId) };
   }
 
+  /**
+   * Resizes the exec's terminal. A resize that arrives between the start's 101 and the launch
+   * waits for the launch (up to RESIZE_WAITS_FOR_LAUNCH_MS), so the first size a client sends
+   * is not lost.
+   */
   async resize(execId: string, height: number, width: number): Promise<void> {
     const instance = this.instance(execId);
-    if (instance.state !== 'running' || !instance.controlPath) {
-      throw new ConflictError(`Exec ${execId} is not running`);
+    const message = resizeMessage(height, width);
+    if (instance.state !== 'exited' && !instance.controlPath) await waitForLaunch(instance);
+    if (instance.state === 'exited' || !instance.controlPath) {
+      throw new ConflictError(`cannot resize exec ${execId}: it is not running`);
     }
-    await writeControlMessage(instance.controlPath, resizeMessage(height, width));
+    await writeControlMessage(instance.controlPath, message);
   }
 
   /** Forgets the instances of a removed container. */
@@ -326,6 +344,25 @@ export class ExecLaunchFailed extends Error {
   ) {
     super(message);
   }
+}
+
+function wakeLaunchWaiters(instance: ExecInstance): void {
+  for (const wake of instance.launchWaiters) wake();
+  instance.launchWaiters.clear();
+}
+
+function waitForLaunch(instance: ExecInstance): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      instance.launchWaiters.delete(wake);
+      reject(new SystemError('timeout waiting for exec session ready'));
+    }, RESIZE_WAITS_FOR_LAUNCH_MS);
+    instance.launchWaiters.add(wake);
+  });
 }
 
 /** Later entries override earlier ones with the same name, as Docker merges exec env. */

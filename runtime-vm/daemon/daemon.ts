@@ -19,12 +19,15 @@ import { networksRoutes } from './api/routers/networks';
 import { volumesRoutes } from './api/routers/volumes';
 import { imageTransferRoutes } from './api/routers/images-transfer';
 import { systemRoutes } from './api/routers/system';
+import { buildRoutes } from './api/routers/build';
 import { maxApiVersion, minApiVersion } from './api/version';
 import { CgroupReader } from './drivers/cgroups/cgroup-reader';
 import { ConmonExecLauncher } from './drivers/exec/conmon-exec';
 import { RegistryClient } from './drivers/registry/client';
 import { LayerStore } from './drivers/snapshots/layer-store';
 import { ContainerService } from './services/containers/container-service';
+import { BuildService } from './services/build/build-service';
+import { OverlayRootfs } from './drivers/rootfs/overlay-rootfs';
 import { EventBus } from './services/events';
 import { ExecService } from './services/exec/exec-service';
 import { containerStats } from './services/stats/container-stats';
@@ -119,7 +122,14 @@ async function assemble(
 
   const volumes = new VolumeService({ dataRoot: options.dataRoot, events, logger });
   await volumes.start();
-  const networks = new NetworkService({ dataRoot: options.dataRoot, events, logger });
+  const networks = new NetworkService({
+    dataRoot: options.dataRoot,
+    events,
+    logger,
+    defaultBridgeSubnet: options.bip,
+    addressPools: options.defaultAddressPools,
+    userlandProxy: options.userlandProxy,
+  });
   undo.push(() => networks.shutdown());
   await networks.start();
   const containers = new ContainerService({
@@ -130,15 +140,27 @@ async function assemble(
     logger,
     networks,
     volumes,
+    noNewPrivileges: options.noNewPrivileges,
+    runtimePath: options.runtimePath,
   });
   undo.push(() => containers.close());
   await containers.init();
+  const build = new BuildService({
+    dataRoot: options.dataRoot,
+    images,
+    imageRecords: () => images.deps.images.all(),
+    containers,
+    overlay: new OverlayRootfs(),
+    logger: logger.child({ component: 'build' }),
+  });
+  await build.init();
+  system.attachBuildCache(build);
   // exec runs inside containers through the same runc root and socket dir as the runtime driver.
   const exec = new ExecService({
     containers,
     launcher: new ConmonExecLauncher({
       conmonPath: '/usr/bin/conmon',
-      runcPath: '/usr/sbin/runc',
+      runcPath: options.runtimePath,
       runcRoot: join(options.execRoot, 'runc'),
       socketDir: join(options.execRoot, 's'),
     }),
@@ -182,6 +204,7 @@ async function assemble(
     ...execRoutes(exec),
     ...volumesRoutes(volumes),
     ...networksRoutes(networks),
+    ...buildRoutes(build),
   ];
   const server = createApiServer({
     routes,

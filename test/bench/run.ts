@@ -8,6 +8,7 @@ import { busyboxImage, payloadImage } from '../fixtures/images';
 import { startRegistry } from '../fixtures/registry';
 import { formatResults, runScenario, type BenchEngine, type ScenarioResult } from './harness';
 import { measureMemory } from './memory';
+import { buildTwentySteps, buildWarmRebuild } from './build';
 import {
   BENCH_IMAGE_REPOSITORY,
   PAYLOAD_IMAGE_REPOSITORY,
@@ -45,6 +46,8 @@ try {
     logs100MB,
     statsNoStream,
     listManyContainers,
+    buildWarmRebuild,
+    buildTwentySteps,
   ];
 
   const results: ScenarioResult[] = [];

@@ -26,8 +26,9 @@ import { newRecord, validateHostConfig, writeHostFiles } from './create-setup';
 import { directorySize, type TopResult } from './host-queries';
 import { pruneMatches } from './list-filters';
 import { generateName, normalizeName } from './names';
-import { containerDirectory, type ContainerNetworking } from './networking';
+import { containerDirectory, initialEndpoints, type ContainerNetworking } from './networking';
 import { recoverContainers } from './recovery';
+import { RunEnvironment } from './run-environment';
 import type { ContainerVolumes } from './volumes';
 import { StreamSupport } from './stream-support';
 import type { ConmonAttachConnection } from '../../drivers/attach/conmon-attach';
@@ -57,6 +58,8 @@ export interface ContainerServiceOptions {
   logger: Logger;
   /** Defaults to conmon + runc with state under `<execRoot>`. */
   runtime?: RuntimeDriver;
+  /** The OCI runtime binary of the default driver; /usr/sbin/runc when absent. */
+  runtimePath?: string;
   rootfs?: OverlayRootfs;
   /** Daemon option: containers get no-new-privileges unless they opt out. */
   noNewPrivileges?: boolean;
@@ -102,7 +105,12 @@ export class ContainerService {
   constructor(private readonly options: ContainerServiceOptions) {
     this.store = new ContainerStore(options.dataRoot);
     this.registry = new ContainerRegistry(this.store, options.events);
-    this.runtime = options.runtime ?? new ConmonRuncDriver({ stateDir: options.execRoot });
+    this.runtime =
+      options.runtime ??
+      new ConmonRuncDriver({
+        stateDir: options.execRoot,
+        ...(options.runtimePath ? { runcPath: options.runtimePath } : {}),
+      });
     this.rootfs = options.rootfs ?? new OverlayRootfs();
     this.runner = new ContainerRunner({
       registry: this.registry,
@@ -125,11 +133,19 @@ export class ContainerService {
       runtime: this.runtime,
       bundleDir: (id) => this.bundleDir(id),
     });
+    // docker cp on a never-started container sees its volumes: they are created as on a start.
+    const volumeSetup = new RunEnvironment({
+      registry: this.registry,
+      logger: options.logger,
+      ...(options.volumes ? { volumes: options.volumes } : {}),
+    });
     this.files = new ContainerFileAccess({
       registry: this.registry,
       store: this.store,
       rootfs: this.rootfs,
       rootfsPath: (id) => this.runner.rootfsPath(id),
+      viewPath: (id) => join(options.execRoot, 'file-views', id),
+      prepareVolumes: (record, rootfsPath) => volumeSetup.prepareVolumes(record, rootfsPath),
     });
     this.views = new ContainerViews({
       registry: this.registry,
@@ -169,7 +185,7 @@ export class ContainerService {
       rootfs: this.rootfs,
       logger: this.options.logger,
       ...(this.options.volumes ? { volumes: this.options.volumes } : {}),
-      removeRecord: (record) => this.removeRecord(record),
+      removeRecord: (record, volumes) => this.removeRecord(record, volumes),
       startContainer: (record) => this.start(record.Id),
     });
   }
@@ -197,9 +213,11 @@ export class ContainerService {
       this.options.networks,
       this.options.volumes,
     );
-    for (const network of Object.keys(request.NetworkingConfig?.EndpointsConfig ?? {})) {
-      this.options.networks?.resolve(network);
-    }
+    const endpoints = initialEndpoints(
+      hostConfig.NetworkMode,
+      request.NetworkingConfig?.EndpointsConfig,
+      this.options.networks,
+    );
     const name = requestedName ? normalizeName(requestedName) : undefined;
     if (name) this.registry.assertNameFree(name);
     const image = await this.options.images.resolveForContainer(imageRef);
@@ -222,7 +240,7 @@ export class ContainerService {
         hostConfig,
         image,
         imageRef,
-        endpoints: request.NetworkingConfig?.EndpointsConfig ?? {},
+        endpoints,
         dataDir,
       });
       await writeHostFiles(record, hostNetwork);
@@ -339,6 +357,9 @@ export class ContainerService {
       });
       await exited;
     }
+    // As dockerd: a docker cp still streaming holds the container (and its mounted rootfs and
+    // volumes) until it is read or dropped; the removal waits for it rather than racing it.
+    await this.registry.withLock(record.Id, async () => undefined);
     // The exit may have auto-removed it already.
     if (!this.registry.has(record.Id)) return;
     await this.removeRecord(record, options.volumes === true);
@@ -461,6 +482,11 @@ export class ContainerService {
       Actor: { ID: '', Attributes: { reclaimed: String(reclaimed) } },
     });
     return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  /** The container's own changes (its overlay upper dir), for the builder's commit of a RUN. */
+  writableLayerDir(ref: string): string {
+    return rootfsLayout(this.store.dir(this.registry.get(ref).Id)).upperDir;
   }
 
   changes(ref: string): Promise<Change[]> {

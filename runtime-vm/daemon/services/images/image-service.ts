@@ -28,6 +28,7 @@ import type { EventBus } from '../events';
 import { parseImageConfig, type ImageConfig, type ImageConfigBlob } from './image-config';
 import type { ProgressSink } from './progress';
 import { importImage } from './import';
+import { registerBuiltImage, type BuiltImage } from './build-images';
 import { loadImages } from './load';
 import { pushImage } from './push';
 import { saveImages, type SaveItem } from './save';
@@ -100,6 +101,8 @@ export class ImageService {
   private readonly puller: Puller;
   private readonly configCache = new Map<string, ImageConfigBlob>();
   private inUse: (imageId: string) => boolean = () => false;
+  /** Build-step images (not listed): RUN steps create containers from them. */
+  private readonly transient = new Map<string, ResolvedImage>();
 
   constructor(readonly deps: ImageServiceDeps) {
     this.puller = new Puller(deps);
@@ -168,6 +171,8 @@ export class ImageService {
   }
 
   async resolveForContainer(ref: string): Promise<ResolvedImage> {
+    const transient = this.transient.get(ref);
+    if (transient) return transient;
     const record = this.lookup(ref);
     const config = await this.config(record);
     return {
@@ -176,6 +181,19 @@ export class ImageService {
       config: config.config ?? {},
       layerPaths: record.layers.map((l) => this.deps.layers.diffPath(l.diffId)),
     };
+  }
+
+  /** Makes a build-step image resolvable for containers until the returned release is called. */
+  holdTransientImage(image: ResolvedImage): () => void {
+    this.transient.set(image.id, image);
+    return () => {
+      if (this.transient.get(image.id) === image) this.transient.delete(image.id);
+    };
+  }
+
+  /** Registers the result of a build and tags it; returns the familiar tag names. */
+  registerBuiltImage(image: BuiltImage, tags: readonly string[]): Promise<string[]> {
+    return registerBuiltImage(this.deps, image, tags);
   }
 
   async pull(options: {

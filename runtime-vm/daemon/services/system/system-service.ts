@@ -24,6 +24,10 @@ export interface VolumeFigures {
   diskUsage(): Promise<unknown[]>;
 }
 
+export interface BuildCacheFigures {
+  diskUsage(): Promise<{ items: unknown[]; size: number }>;
+}
+
 export interface ImageFigures {
   usage(): Promise<{ count: number; layersSize: number; images: unknown[] }>;
 }
@@ -64,6 +68,7 @@ function goArch(): string {
 export class SystemService {
   private containers: ContainerFigures | undefined;
   private volumes: VolumeFigures | undefined;
+  private buildCache: BuildCacheFigures | undefined;
   private engineId = '';
 
   constructor(private readonly options: SystemServiceOptions) {}
@@ -84,6 +89,10 @@ export class SystemService {
 
   attachVolumes(figures: VolumeFigures): void {
     this.volumes = figures;
+  }
+
+  attachBuildCache(figures: BuildCacheFigures): void {
+    this.buildCache = figures;
   }
 
   version(): Record<string, unknown> {
@@ -194,13 +203,14 @@ export class SystemService {
   async diskUsage(): Promise<Record<string, unknown>> {
     const images = await this.options.images.usage();
     const fs = await statfs(this.options.dataRoot).catch(() => undefined);
+    const build = await this.buildCache?.diskUsage();
     return {
       LayersSize: images.layersSize,
       Images: images.images,
       Containers: (await this.containers?.diskUsage()) ?? [],
       Volumes: (await this.volumes?.diskUsage()) ?? [],
-      BuildCache: [],
-      ...(fs ? { BuilderSize: 0 } : {}),
+      BuildCache: build?.items ?? [],
+      ...(fs ? { BuilderSize: build?.size ?? 0 } : {}),
     };
   }
 }

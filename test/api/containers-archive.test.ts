@@ -210,7 +210,8 @@ describe('docker cp and volumes', () => {
   });
 
   it('keeps volume data when the container is removed while a copy is in flight', async () => {
-    await fillVolume('precious', 'echo keep me > /v/keep.txt');
+    // 64 MB more than socket buffers hold, so the unread archive really stays in flight.
+    await fillVolume('precious', 'echo keep me > /v/keep.txt; head -c 64000000 /dev/zero > /v/big');
     const container = await docker.createContainer({
       Image: image,
       Cmd: ['true'],

@@ -13,4 +13,9 @@ describe('externalPackages', () => {
     ].join('\n');
     expect(externalPackages(bundle)).toEqual(['@scope/pkg', 'lazy-thing', 'node-unix-socket']);
   });
+
+  it('ignores code where a quoted "from" merely precedes another string', () => {
+    const bundle = 'const o = { ...flag("from") ? { from: flag("from") } : {} };';
+    expect(externalPackages(bundle)).toEqual([]);
+  });
 });

@@ -14,8 +14,10 @@ const builtins = new Set(builtinModules);
 /** Bare package names a bundle still imports (import/export from, import(), require()). */
 export function externalPackages(bundle: string): string[] {
   const names = new Set<string>();
+  // The specifier must look like a package name: code such as `flag("from") ? { from: flag("x")`
+  // also has `from` before a quote.
   const pattern =
-    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g;
+    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(?:\/[\w.-]+)*)["']/g;
   for (const match of bundle.matchAll(pattern)) {
     const specifier = match[1] as string;
     if (specifier.startsWith('node:')) continue;

@@ -45,7 +45,11 @@ export async function registerBuiltImage(
     created: image.created,
     loadedAt: new Date().toISOString(),
   };
-  await deps.images.save(record, refs.map(canonicalString));
+  const canonical = refs.map(canonicalString);
+  // A rebuild that changed nothing finds its image and tags in place: nothing to write.
+  const unchanged =
+    existing !== undefined && canonical.every((ref) => deps.images.tagTarget(ref) === image.id);
+  if (!unchanged) await deps.images.save(record, canonical);
   const names = refs.map(familiarString);
   for (const name of names) {
     deps.events.emit({

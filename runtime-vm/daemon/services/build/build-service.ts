@@ -73,7 +73,9 @@ export class BuildService {
       );
       return await builder.run();
     } finally {
-      await this.cache.flush().catch((error: unknown) => {
+      // Usage figures (df's LastUsedAt, UsageCount) are saved after the answer: on a warm
+      // rebuild, one atomic write per step was most of berthd's time.
+      void this.cache.flush().catch((error: unknown) => {
         this.options.logger.warn('saving build cache usage failed', { error: String(error) });
       });
       await context.dispose();

@@ -10,23 +10,11 @@ import { ProgressStream } from '../progress-stream';
 import { boolValue, parseFilters, parseTimestamp } from '../query';
 import { writeJson } from '../respond';
 import type { RequestContext, Route } from '../route';
+import type { BuildRequest } from '../../services/build/build-types';
 
 export interface BuildBackend {
   build(
-    request: {
-      dockerfile: string;
-      tags: string[];
-      buildArgs: Record<string, string | null>;
-      target?: string;
-      noCache: boolean;
-      pull: boolean;
-      remove: boolean;
-      labels: Record<string, string>;
-      networkMode: string;
-      platform?: string;
-      credentialsFor(domain: string): RegistryCredentials;
-      quiet: boolean;
-    },
+    request: BuildRequest,
     body: NodeJS.ReadableStream,
     output: (message: object) => void,
     signal?: AbortSignal,

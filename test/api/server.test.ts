@@ -82,15 +82,9 @@ describe('berthd process', () => {
     const info = statSync(berthd.socket);
     expect(info.isSocket()).toBe(true);
     expect(info.mode & 0o777).toBe(0o660);
-    const group = spawn('getent', ['group', 'berth']);
-    return new Promise<void>((resolve) => {
-      let out = '';
-      group.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      group.on('exit', () => {
-        expect(Number(out.split(':')[2])).toBe(info.gid);
-        resolve();
-      });
-    });
+    // getent's output, read whole: waiting for 'exit' could miss stdout still in flight.
+    const group = execFileSync('getent', ['group', 'berth'], { encoding: 'utf8' });
+    expect(Number(group.split(':')[2])).toBe(info.gid);
   });
 
   it('refuses to start when another daemon answers on the socket', async () => {

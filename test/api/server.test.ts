@@ -51,7 +51,8 @@ function runBerthd(args: string[]): Promise<{ code: number | null; stderr: strin
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of stderr been read.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
     });

@@ -2,12 +2,12 @@
 // gives the bridge an IPv6 gateway and every container an IPv6 address (allocated or --ip6),
 // reported in inspect, reachable from a peer, and answered by the embedded DNS as AAAA.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxImage } from '../fixtures/images';
-import { startRegistryWithFixtures, type TestRegistry } from '../fixtures/registry';
-import { startBerthd, type RunningBerthd } from './helpers/berthd';
+import type { TestRegistry } from '../fixtures/registry';
+import type { RunningBerthd } from './helpers/berthd';
 import { DockerCli } from './helpers/docker-cli';
-import { run, snapshotHostNetwork, uniqueTag } from './helpers/netns';
-import { instanceNetworkNames } from '../../runtime-vm/daemon/services/networks/network-service';
+import { run, uniqueTag } from './helpers/netns';
+import type { instanceNetworkNames } from '../../runtime-vm/daemon/services/networks/network-service';
+import { startNetworkSuite, stopNetworkSuite } from './helpers/network-suite';
 
 const tag = uniqueTag();
 // A group without leading zeros, so the text is already in the canonical form berthd reports.
@@ -20,29 +20,10 @@ let image: string;
 let names: ReturnType<typeof instanceNetworkNames>;
 
 beforeAll(async () => {
-  registry = await startRegistryWithFixtures({ 'berth-test/busybox:latest': busyboxImage() });
-  berthd = await startBerthd();
-  names = instanceNetworkNames(berthd.dataRoot);
-  cli = new DockerCli(berthd.socket);
-  image = `${registry.host}/berth-test/busybox:latest`;
-  await cli.ok(['pull', image]);
+  ({ registry, berthd, cli, image, names } = await startNetworkSuite());
 });
 
-afterAll(async () => {
-  if (cli && berthd) {
-    const ids = (await cli.run(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) await cli.run(['rm', '-f', ...ids]);
-    await cli.run(['network', 'prune', '-f']);
-  }
-  await berthd?.stop();
-  cli?.dispose();
-  await registry?.stop();
-  if (!names) return;
-  const after = await snapshotHostNetwork();
-  expect(after.links.filter((link) => link === names.defaultBridgeName)).toEqual([]);
-  expect(after.iptables.filter((line) => line.includes(names.chainPrefix))).toEqual([]);
-  expect(after.namespaces.filter((ns) => ns.startsWith(names.namespacePrefix))).toEqual([]);
-});
+afterAll(() => stopNetworkSuite({ registry, berthd, cli, names }));
 
 interface Endpoint {
   IPAddress: string;

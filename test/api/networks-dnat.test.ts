@@ -19,6 +19,7 @@ import {
   run,
   snapshotHostNetwork,
   uniqueTag,
+  linkNamespaces,
 } from './helpers/netns';
 
 const tag = uniqueTag();
@@ -93,24 +94,7 @@ describe('published ports through DNAT, between namespaces', () => {
     dataRoot = await mkdtemp(join(tmpdir(), 'berth-dnat-'));
     await createTestNamespace(hostNs);
     await createTestNamespace(clientNs);
-    await run('ip', [
-      '-n',
-      hostNs,
-      'link',
-      'add',
-      'up0',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'down0',
-      'netns',
-      clientNs,
-    ]);
-    await run('ip', ['-n', hostNs, 'addr', 'add', `${hostAddress}/24`, 'dev', 'up0']);
-    await run('ip', ['-n', hostNs, 'link', 'set', 'up0', 'up']);
-    await run('ip', ['-n', clientNs, 'addr', 'add', `${clientAddress}/24`, 'dev', 'down0']);
-    await run('ip', ['-n', clientNs, 'link', 'set', 'down0', 'up']);
+    await linkNamespaces(hostNs, `${hostAddress}/24`, clientNs, `${clientAddress}/24`);
   });
 
   afterAll(async () => {

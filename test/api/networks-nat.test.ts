@@ -16,6 +16,7 @@ import {
   run,
   snapshotHostNetwork,
   uniqueTag,
+  linkNamespaces,
 } from './helpers/netns';
 
 const tag = uniqueTag();
@@ -45,24 +46,7 @@ describe('outbound NAT and internal networks, with real traffic between namespac
     dataRoot = await mkdtemp(join(tmpdir(), 'berth-nat-'));
     await createTestNamespace(hostNs);
     await createTestNamespace(outsideNs);
-    await run('ip', [
-      '-n',
-      hostNs,
-      'link',
-      'add',
-      'up0',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'down0',
-      'netns',
-      outsideNs,
-    ]);
-    await run('ip', ['-n', hostNs, 'addr', 'add', '198.51.100.1/24', 'dev', 'up0']);
-    await run('ip', ['-n', hostNs, 'link', 'set', 'up0', 'up']);
-    await run('ip', ['-n', outsideNs, 'addr', 'add', `${outsideAddress}/24`, 'dev', 'down0']);
-    await run('ip', ['-n', outsideNs, 'link', 'set', 'down0', 'up']);
+    await linkNamespaces(hostNs, '198.51.100.1/24', outsideNs, `${outsideAddress}/24`);
     service = new NetworkService({
       dataRoot,
       hostNamespace: hostNs,

@@ -97,4 +97,21 @@ export async function deleteTestNamespace(name: string): Promise<void> {
   if (names.includes(name)) await run('ip', ['netns', 'delete', name]);
 }
 
+/** A veth pair up0 (in `hostNs`, at hostCidr) ↔ down0 (in `otherNs`, at otherCidr), both up. */
+export async function linkNamespaces(
+  hostNs: string,
+  hostCidr: string,
+  otherNs: string,
+  otherCidr: string,
+): Promise<void> {
+  await run('ip', [
+    ...['-n', hostNs, 'link', 'add', 'up0', 'type', 'veth'],
+    ...['peer', 'name', 'down0', 'netns', otherNs],
+  ]);
+  await run('ip', ['-n', hostNs, 'addr', 'add', hostCidr, 'dev', 'up0']);
+  await run('ip', ['-n', hostNs, 'link', 'set', 'up0', 'up']);
+  await run('ip', ['-n', otherNs, 'addr', 'add', otherCidr, 'dev', 'down0']);
+  await run('ip', ['-n', otherNs, 'link', 'set', 'down0', 'up']);
+}
+
 export { iptablesRules };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../../errors';
 import type { OciResources } from './oci-spec';
-import { InitGoneError, releaseThroughExecFifo } from './exec-fifo';
+import { InitGoneError, initHasExeced, releaseThroughExecFifo } from './exec-fifo';
 import { CommandError, runCommand } from './run-command';
 import type {
   RunInContainerOptions,
@@ -207,7 +207,14 @@ export class ConmonRuncDriver implements RuntimeDriver {
   async state(id: string): Promise<RuntimeState | undefined> {
     try {
       const out = await runCommand(this.runcPath, [`--root=${this.runcRoot}`, 'state', id]);
-      return toState(JSON.parse(out));
+      const state = toState(JSON.parse(out));
+      // runc says `created` while the fifo exists; a daemon killed between the release and
+      // removing it leaves one behind a process that already runs. Finish the release.
+      if (state.status === 'created' && (await initHasExeced(state.pid))) {
+        await rm(join(this.runcRoot, id, 'exec.fifo'), { force: true });
+        return { ...state, status: 'running' };
+      }
+      return state;
     } catch (error) {
       if (error instanceof CommandError && /does not exist/.test(error.stderr)) return undefined;
       throw new SystemError(`runc state ${id}: ${describe(error)}`, { cause: error });

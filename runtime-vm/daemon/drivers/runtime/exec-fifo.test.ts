@@ -3,7 +3,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InitGoneError, processAlive, releaseThroughExecFifo } from './exec-fifo';
+import {
+  InitGoneError,
+  initHasExeced,
+  isRuncInit,
+  processAlive,
+  releaseThroughExecFifo,
+} from './exec-fifo';
 
 describe('releaseThroughExecFifo', () => {
   let dir: string;
@@ -43,5 +49,25 @@ describe('processAlive', () => {
   it('is true for this process and false for a pid that does not exist', async () => {
     expect(await processAlive(process.pid)).toBe(true);
     expect(await processAlive(2 ** 22 + 1)).toBe(false);
+  });
+});
+
+describe('initHasExeced', () => {
+  it("tells runc's init (`<runc> init`) from the entrypoint it execs", () => {
+    expect(isRuncInit(['/usr/sbin/runc', 'init'])).toBe(true);
+    expect(isRuncInit(['runc', 'init'])).toBe(true);
+    expect(isRuncInit(['sleep', '300'])).toBe(false);
+    expect(isRuncInit(['/bin/sh', 'init'])).toBe(false);
+    expect(isRuncInit(['/usr/sbin/runc', 'init', 'extra'])).toBe(false);
+  });
+
+  it('is true for a process running its own program, false for a pid that is gone', async () => {
+    const child = spawn('sleep', ['30']);
+    try {
+      expect(await initHasExeced(child.pid as number, 0)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(await initHasExeced(2 ** 22 + 1, 0)).toBe(false);
   });
 });

@@ -25,6 +25,33 @@ export async function processAlive(pid: number): Promise<boolean> {
   }
 }
 
+/** Whether `argv` is runc's init (`<runc path> init`), still waiting to exec the entrypoint. */
+export function isRuncInit(argv: readonly string[]): boolean {
+  return argv.length === 2 && argv[1] === 'init' && /(^|\/)runc$/.test(argv[0] ?? '');
+}
+
+/**
+ * Whether a `created` container's init process has exec'd its entrypoint: once its byte is in
+ * the fifo, init execs whether or not the reader stays, so a short wait settles the window
+ * between the write and the exec.
+ */
+export async function initHasExeced(pid: number, settleMs = 200): Promise<boolean> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    let cmdline: string;
+    try {
+      cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      return false;
+    }
+    // Empty: a zombie, which tells nothing (its exit, if it ran, is in conmon's exit file).
+    if (cmdline === '') return false;
+    if (!isRuncInit(cmdline.replace(/\0$/, '').split('\0'))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /**
  * Lets a created container's init exec its entrypoint. Returns false when there is no fifo
  * (not in the created state: the caller lets runc explain); throws InitGoneError when init died.

@@ -2,7 +2,15 @@
 // isolation read from inside, limits, bad input, and a SIGKILL of berthd while containers run
 // and while a create is in flight.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -184,6 +192,24 @@ describe('isolation and limits seen from inside', () => {
     expect(privileged.log).toBe('Seccomp:\t0');
     const none = await runToEnd(['--network', 'none', image, 'ls', '/sys/class/net']);
     expect(none.log).toBe('lo');
+  });
+
+  it('--network none has loopback up, and container:<none one> joins that same namespace', async () => {
+    const id = (await cli.ok(['run', '-d', '--network', 'none', image, 'sleep', '60'])).trim();
+    // IFF_UP | IFF_LOOPBACK
+    expect((await cli.ok(['exec', id, 'cat', '/sys/class/net/lo/flags'])).trim()).toBe('0x9');
+    const own = (await cli.ok(['exec', id, 'readlink', '/proc/self/ns/net'])).trim();
+    expect(own).toMatch(/^net:\[\d+\]$/);
+    expect(own).not.toBe(readlinkSync('/proc/self/ns/net'));
+    const joined = await runToEnd([
+      '--network',
+      `container:${id}`,
+      image,
+      'readlink',
+      '/proc/self/ns/net',
+    ]);
+    expect(joined.log).toBe(own);
+    await cli.ok(['rm', '-f', id]);
   });
 
   it('--cpus and --memory are visible in the cgroup while running', async () => {

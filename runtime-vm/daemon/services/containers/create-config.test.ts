@@ -99,4 +99,21 @@ describe('restart policies and host config defaults', () => {
     });
     expect(normalizeHostConfig({ NetworkMode: 'default' }).NetworkMode).toBe('bridge');
   });
+
+  it('refuses what a container:<id> joiner cannot have: its own ports, DNS and hosts', () => {
+    const joiner = { NetworkMode: 'container:web' };
+    expect(() =>
+      normalizeHostConfig({ ...joiner, PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }),
+    ).toThrow('conflicting options: port publishing and the container type network mode');
+    expect(() => normalizeHostConfig({ ...joiner, PublishAllPorts: true })).toThrow(
+      'port publishing',
+    );
+    expect(() => normalizeHostConfig({ ...joiner, Dns: ['1.1.1.1'] })).toThrow(
+      'conflicting options: dns and the network mode',
+    );
+    expect(() => normalizeHostConfig({ ...joiner, ExtraHosts: ['a:1.2.3.4'] })).toThrow(
+      'conflicting options: custom host-to-IP mapping and the network mode',
+    );
+    expect(normalizeHostConfig(joiner).NetworkMode).toBe('container:web');
+  });
 });

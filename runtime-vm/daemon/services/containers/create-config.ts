@@ -122,6 +122,7 @@ export function normalizeHostConfig(host: HostConfig | undefined): HostConfig {
     MaximumRetryCount: value.RestartPolicy?.MaximumRetryCount ?? 0,
   };
   if (value.RestartPolicy.Name === '') value.RestartPolicy.Name = 'no';
+  if (value.NetworkMode.startsWith('container:')) validateJoinedNetwork(value);
   validateLogConfig(value.LogConfig?.Type, value.LogConfig?.Config);
   value.LogConfig = { Type: 'k8s-file', Config: value.LogConfig?.Config ?? {} };
   value.ShmSize = value.ShmSize && value.ShmSize > 0 ? value.ShmSize : 64 * 1024 * 1024;
@@ -149,6 +150,22 @@ export function normalizeHostConfig(host: HostConfig | undefined): HostConfig {
   value.PidMode = value['PidMode'] ?? '';
   value.UTSMode = value['UTSMode'] ?? '';
   return value;
+}
+
+/** A container:<id> joiner uses the other container's network as it is (dockerd's messages). */
+function validateJoinedNetwork(host: HostConfig): void {
+  const conflict = (what: string) =>
+    new InvalidArgumentError(`conflicting options: ${what} and the container type network mode`);
+  if (Object.keys(host.PortBindings ?? {}).length > 0 || host['PublishAllPorts'] === true) {
+    throw conflict('port publishing');
+  }
+  if ((host.Dns ?? []).length > 0)
+    throw new InvalidArgumentError('conflicting options: dns and the network mode');
+  if ((host.ExtraHosts ?? []).length > 0) {
+    throw new InvalidArgumentError(
+      'conflicting options: custom host-to-IP mapping and the network mode',
+    );
+  }
 }
 
 /** --log-opt values are checked at create (dockerd only fails the start, with a 500). */

@@ -12,8 +12,8 @@ export interface PortBindingView {
 export type PortMapView = Record<string, PortBindingView[] | null>;
 
 export interface NetworkAttachment {
-  /** The namespace runc joins; null = the host's network namespace. */
-  netnsPath: string | null;
+  /** The host's namespace, a fresh one runc creates (--network none), or one to join. */
+  netns: { kind: 'host' } | { kind: 'private' } | { kind: 'path'; path: string };
   endpoints: Record<string, object>;
   /** Nameservers for resolv.conf; null = derive from the host's. */
   dnsServers: string[] | null;
@@ -42,6 +42,8 @@ export interface ContainerNetworking {
     hostname?: string,
   ): Promise<NetworkAttachment>;
   detach(containerId: string): Promise<void>;
+  /** Detaches every container but `known` (recovery after a crash). */
+  detachAllExcept?(known: ReadonlySet<string>): Promise<void>;
   publishPorts(
     containerId: string,
     portBindings: PortMapView | null | undefined,

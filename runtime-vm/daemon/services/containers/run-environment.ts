@@ -37,8 +37,10 @@ export class RunEnvironment {
     const networks = this.deps.networks;
     if (!networks) return this.networkSetup(record);
     let mode = record.HostConfig.NetworkMode ?? 'bridge';
-    if (mode.startsWith('container:'))
-      mode = `container:${this.deps.registry.get(mode.slice(10)).Id}`;
+    const owner = mode.startsWith('container:')
+      ? this.deps.registry.get(mode.slice('container:'.length))
+      : undefined;
+    if (owner) mode = `container:${owner.Id}`;
     const attachment = await networks.attach(
       record.Id,
       record.Name,
@@ -63,9 +65,10 @@ export class RunEnvironment {
         renderHosts(host.ExtraHosts ?? [], { ip, names: [hostname] }),
       );
     }
-    return attachment.netnsPath === null
-      ? { kind: 'host' }
-      : { kind: 'path', path: attachment.netnsPath };
+    const netns = attachment.netns;
+    // A --network none owner's namespace was made by runc and has no name: join it by pid.
+    if (owner && netns.kind === 'private') return this.ownerNamespace(owner);
+    return netns.kind === 'private' ? { kind: 'isolated' } : netns;
   }
 
   /** Volume mounts through the volume service, remembering anonymous volumes for restarts. */
@@ -96,15 +99,18 @@ export class RunEnvironment {
     });
   }
 
+  private ownerNamespace(owner: ContainerRecord): NetworkSetup {
+    if (!owner.State.Running || owner.State.Pid <= 0) {
+      throw new ConflictError(`cannot join network of a non running container: ${owner.Id}`);
+    }
+    return { kind: 'path', path: `/proc/${owner.State.Pid}/ns/net` };
+  }
+
   private networkSetup(record: ContainerRecord): NetworkSetup {
     const mode = record.HostConfig.NetworkMode ?? 'bridge';
     if (mode === 'host') return { kind: 'host' };
     if (mode.startsWith('container:')) {
-      const other = this.deps.registry.get(mode.slice('container:'.length));
-      if (!other.State.Running || other.State.Pid <= 0) {
-        throw new ConflictError(`cannot join network of a non running container: ${other.Id}`);
-      }
-      return { kind: 'path', path: `/proc/${other.State.Pid}/ns/net` };
+      return this.ownerNamespace(this.deps.registry.get(mode.slice('container:'.length)));
     }
     // none, and bridge until a network driver exists: a private namespace with loopback only.
     return { kind: 'isolated' };

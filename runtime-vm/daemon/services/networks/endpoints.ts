@@ -24,9 +24,14 @@ import {
 import { emitNetworkEvent, type NetworkContext } from './network-context';
 import type { ContainerNetworkState } from './network-store';
 
+/**
+ * The network namespace runc gives the container: the host's (--network host), a fresh one that
+ * runc creates with loopback up (--network none: no `ip` processes on the run path), or one to join.
+ */
+export type NetnsChoice = { kind: 'host' } | { kind: 'private' } | { kind: 'path'; path: string };
+
 export interface AttachResult {
-  /** The namespace runc joins; null = the host's network namespace (--network host). */
-  netnsPath: string | null;
+  netns: NetnsChoice;
   /** NetworkSettings.Networks for container inspect, by network name. */
   endpoints: Record<string, EndpointSettings>;
   /** Nameservers for the container's resolv.conf; null = derive from the host's resolv.conf. */
@@ -230,6 +235,11 @@ function releaseAddress(ctx: NetworkContext, endpoint: EndpointRecord): void {
   }
 }
 
+function netnsOf(state: ContainerNetworkState): NetnsChoice {
+  if (state.namespace) return { kind: 'path', path: `${netnsDirectory}/${state.namespace}` };
+  return state.mode === 'none' ? { kind: 'private' } : { kind: 'host' };
+}
+
 export function namespaceNameFor(ctx: NetworkContext, containerId: string): string {
   return `${ctx.namespacePrefix}${containerId.slice(0, 12)}`;
 }
@@ -252,7 +262,7 @@ export function attachResult(ctx: NetworkContext, state: ContainerNetworkState):
     }
   }
   return {
-    netnsPath: state.namespace ? `${netnsDirectory}/${state.namespace}` : null,
+    netns: netnsOf(state),
     endpoints,
     dnsServers,
   };
@@ -309,12 +319,12 @@ export async function attachContainer(
     endpoints: [],
     published: [],
   };
-  if (mode === 'host') {
+  if (mode === 'host' || mode === 'none') {
     ctx.containers.set(containerId, state);
     await ctx.store.saveContainer(state);
     return attachResult(ctx, state);
   }
-  const wanted = mode === 'none' ? [] : wantedNetworks(ctx, mode, endpointsConfig);
+  const wanted = wantedNetworks(ctx, mode, endpointsConfig);
   state.namespace = namespaceNameFor(ctx, containerId);
   await ctx.links.createNamespace(state.namespace, wanted.length === 0);
   ctx.containers.set(containerId, state);
@@ -372,14 +382,14 @@ export async function connectLive(
 ): Promise<void> {
   const state = ctx.containers.get(containerId);
   if (!state) throw new ConflictError(`container ${containerId} has no network namespace`);
-  if (!state.namespace) {
-    throw new ForbiddenError(
-      'container cannot be disconnected from host network or connected to host network',
-    );
-  }
   if (state.mode === 'none') {
     throw new ForbiddenError(
       'container cannot be connected to multiple networks with one of the networks in private (none) mode',
+    );
+  }
+  if (!state.namespace) {
+    throw new ForbiddenError(
+      'container cannot be disconnected from host network or connected to host network',
     );
   }
   state.endpoints.push(await createEndpoint(ctx, state, network, config));
@@ -476,6 +486,8 @@ export async function publishContainerPorts(
   exposed: Record<string, unknown> | null | undefined,
 ): Promise<PortMap> {
   const state = ctx.containers.get(containerId);
+  // A container:<id> joiner has no attachment of its own, and nothing to publish.
+  if (!state && requests.length === 0) return portMap([], exposed);
   if (!state) throw new ConflictError(`container ${containerId} is not attached to any network`);
   await releasePorts(ctx, containerId);
   const target = proxyTarget(ctx, state);

@@ -528,6 +528,13 @@ export class NetworkService {
     return detachContainer(this.ctx, containerId);
   }
 
+  /** Detaches every container but `known` (after a crash cut a removal's cleanup short). */
+  async detachAllExcept(known: ReadonlySet<string>): Promise<void> {
+    for (const containerId of [...this.ctx.containers.keys()]) {
+      if (!known.has(containerId)) await detachContainer(this.ctx, containerId);
+    }
+  }
+
   /** Opens the host ports; returns NetworkSettings.Ports (exposed-only ports map to null). */
   publishPorts(
     containerId: string,

@@ -199,3 +199,28 @@ describe('SIGKILL of berthd around runc start', () => {
     await cli.ok(['rm', 'again']);
   });
 });
+
+describe('SIGKILL of berthd during a removal', () => {
+  // An auto-removal forgets the record, answers its waiters, then unmounts and deletes in the
+  // background. A crash in that window leaves a bundle, a mount, runc state and a network
+  // namespace with no record: the crash is reproduced by deleting the record of a running
+  // container while berthd is dead.
+  it('the next daemon removes what a record-less container left', async () => {
+    const id = (await cli.ok(['run', '-d', '--name', 'orphan', image, 'sleep', '300'])).trim();
+    const namespaces = () => execFileSync('ip', ['netns', 'list']).toString();
+    expect(namespaces()).toContain(id.slice(0, 12));
+    expect(rootfsMounted(id)).toBe(true);
+    await berthd.kill9();
+    rmSync(join(berthd.dataRoot, 'containers', id, 'config.v2.json'));
+    await berthd.restart();
+    expect((await cli.ok(['ps', '-aq'])).trim()).toBe('');
+    expect(rootfsMounted(id)).toBe(false);
+    expect(existsSync(join(berthd.execRoot, 'containers', id))).toBe(false);
+    expect(existsSync(join(berthd.dataRoot, 'containers', id))).toBe(false);
+    expect(runcIds()).not.toContain(id);
+    expect(namespaces()).not.toContain(id.slice(0, 12));
+    // The name is free again.
+    await cli.ok(['create', '--name', 'orphan', image, 'true']);
+    await cli.ok(['rm', 'orphan']);
+  });
+});

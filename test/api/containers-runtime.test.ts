@@ -25,6 +25,7 @@ import {
 } from '../../runtime-vm/daemon/services/containers/container-service';
 import type { CreateRequest } from '../../runtime-vm/daemon/services/containers/types';
 import { VolumeService } from '../../runtime-vm/daemon/services/volumes/volume-service';
+import { eventually } from './helpers/eventually';
 
 const root = mkdtempSync('/tmp/bct-');
 const layer = join(root, 'layer');
@@ -341,7 +342,11 @@ describe('lifecycle on real runc', () => {
     await service.start(Id);
     expect(await removed).toEqual({ StatusCode: 4, Error: null });
     await expect(service.inspect(Id)).rejects.toThrow('No such container');
-    expect(existsSync(join(dataRoot, 'containers', Id))).toBe(false);
+    // The directories go after the answer, in the background.
+    await eventually(
+      () => !existsSync(join(dataRoot, 'containers', Id)),
+      'the auto-removed container directory is gone',
+    );
   });
 
   it('an OOM kill is reported as OOMKilled with exit code 137', async () => {

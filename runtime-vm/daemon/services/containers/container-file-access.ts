@@ -39,6 +39,8 @@ export interface FileAccessDeps {
   store: ContainerStore;
   rootfs: OverlayRootfs;
   rootfsPath(id: string): string;
+  /** Settles once the container's last run has released its rootfs mount. */
+  released(id: string): Promise<void>;
   /**
    * Where docker cp's view (root plus mounts) of a container is mounted: outside the container's
    * own folders, so removing the container never recurses through a mounted volume.
@@ -145,6 +147,8 @@ export class ContainerFileAccess {
       const root = this.deps.rootfsPath(record.Id);
       const wasRunning = record.State.Running;
       if (!wasRunning) {
+        // An exit's background unmount must not take this mount with it.
+        await this.deps.released(record.Id);
         await this.deps.rootfs.mount(record.LayerPaths, this.deps.store.dir(record.Id), root);
       }
       try {

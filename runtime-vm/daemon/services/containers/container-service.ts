@@ -28,6 +28,7 @@ import { pruneMatches } from './list-filters';
 import { generateName, normalizeName } from './names';
 import { containerDirectory, initialEndpoints, type ContainerNetworking } from './networking';
 import { recoverContainers } from './recovery';
+import { ContainerRemoval } from './removal';
 import { RunEnvironment } from './run-environment';
 import type { ContainerVolumes } from './volumes';
 import { StreamSupport } from './stream-support';
@@ -94,6 +95,7 @@ export function normalizeSignal(raw: string): string {
 export class ContainerService {
   private readonly registry: ContainerRegistry;
   private readonly runner: ContainerRunner;
+  private readonly removal: ContainerRemoval;
   private readonly runtime: RuntimeDriver;
   private readonly rootfs: OverlayRootfs;
   private readonly store: ContainerStore;
@@ -125,7 +127,17 @@ export class ContainerService {
       noNewPrivileges: options.noNewPrivileges ?? false,
       ...(options.networks ? { networks: options.networks } : {}),
       ...(options.volumes ? { volumes: options.volumes } : {}),
-      autoRemove: (record) => this.removeRecord(record, true),
+      autoRemove: (record) => this.removal.remove(record, true, { cleanupInBackground: true }),
+    });
+    this.removal = new ContainerRemoval({
+      registry: this.registry,
+      store: this.store,
+      runtime: this.runtime,
+      rootfs: this.rootfs,
+      runner: this.runner,
+      logger: options.logger,
+      bundleDir: (id) => this.bundleDir(id),
+      ...(options.volumes ? { volumes: options.volumes } : {}),
     });
     this.streams = new StreamSupport({
       registry: this.registry,
@@ -144,6 +156,7 @@ export class ContainerService {
       store: this.store,
       rootfs: this.rootfs,
       rootfsPath: (id) => this.runner.rootfsPath(id),
+      released: (id) => this.runner.released(id),
       viewPath: (id) => join(options.execRoot, 'file-views', id),
       prepareVolumes: (record, rootfsPath) => volumeSetup.prepareVolumes(record, rootfsPath),
     });
@@ -178,6 +191,7 @@ export class ContainerService {
       this.registry.all().some((record) => record.Image === imageId),
     );
     await recoverContainers({
+      bundlesRoot: join(this.options.execRoot, 'containers'),
       store: this.store,
       registry: this.registry,
       runner: this.runner,
@@ -185,7 +199,8 @@ export class ContainerService {
       rootfs: this.rootfs,
       logger: this.options.logger,
       ...(this.options.volumes ? { volumes: this.options.volumes } : {}),
-      removeRecord: (record, volumes) => this.removeRecord(record, volumes),
+      ...(this.options.networks ? { networks: this.options.networks } : {}),
+      removeRecord: (record, volumes) => this.removal.remove(record, volumes),
       startContainer: (record) => this.start(record.Id),
     });
   }
@@ -279,7 +294,7 @@ export class ContainerService {
       } catch (error) {
         // dockerd removes an AutoRemove container whose start failed (`docker run --rm`).
         if (record.HostConfig.AutoRemove) {
-          await this.removeRecord(record, true).catch(() => undefined);
+          await this.removal.remove(record, true).catch(() => undefined);
         }
         throw error;
       }
@@ -362,37 +377,7 @@ export class ContainerService {
     await this.registry.withLock(record.Id, async () => undefined);
     // The exit may have auto-removed it already.
     if (!this.registry.has(record.Id)) return;
-    await this.removeRecord(record, options.volumes === true);
-  }
-
-  /** Deletes everything a stopped container owns and announces it. */
-  private async removeRecord(
-    record: ContainerRecord,
-    removeAnonymousVolumes = false,
-  ): Promise<void> {
-    if (!this.registry.has(record.Id)) return;
-    record.State.Status = 'removing';
-    // A stopped container was already deleted from the runtime when its exit was processed.
-    if (record.State.Running) await this.runtime.delete(record.Id, { force: true });
-    await this.rootfs.unmount(this.runner.rootfsPath(record.Id));
-    // The record goes first: a crash from here on leaves an incomplete directory, which the
-    // next start removes.
-    await this.store.forget(record.Id);
-    await Promise.all([
-      rm(this.bundleDir(record.Id), { recursive: true, force: true }),
-      this.store.remove(record.Id),
-    ]);
-    this.registry.delete(record);
-    await this.options.volumes
-      ?.removeContainerVolumes(record.Id, removeAnonymousVolumes)
-      .catch((error: unknown) => {
-        this.options.logger.warn('releasing volumes failed', { id: record.Id, error });
-      });
-    this.registry.emit(record, 'destroy');
-    this.registry.notifyWaiters(record.Id, 'removed', {
-      StatusCode: record.State.ExitCode,
-      Error: null,
-    });
+    await this.removal.remove(record, options.volumes === true);
   }
 
   async rename(ref: string, newName: string): Promise<void> {
@@ -472,7 +457,7 @@ export class ContainerService {
         continue;
       if (!pruneMatches(record, filters)) continue;
       const size = await directorySize(rootfsLayout(this.store.dir(record.Id)).upperDir);
-      await this.removeRecord(record);
+      await this.removal.remove(record);
       deleted.push(record.Id);
       reclaimed += size;
     }

@@ -1,7 +1,8 @@
 // Daemon start after a restart or a crash: removes creates that never finished, re-adopts the
 // containers that kept running (recording the exits that happened meanwhile, with restart
 // policies applied) and deletes runtime containers nobody owns.
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '../../logger';
 import type { OverlayRootfs } from '../../drivers/rootfs/overlay-rootfs';
 import type { RuntimeDriver } from '../../drivers/runtime/runtime-driver';
@@ -9,9 +10,26 @@ import type { ContainerStore } from './container-store';
 import type { ContainerRegistry } from './registry';
 import type { ContainerRunner } from './runner';
 import type { ContainerRecord } from './types';
+import type { ContainerNetworking } from './networking';
 import type { ContainerVolumes } from './volumes';
 
+/**
+ * Bundles (under the exec root) whose record is gone: a removal whose cleanup the crash cut
+ * short. Their rootfs is unmounted before anything under it is deleted.
+ */
+async function removeOrphanBundles(deps: RecoveryDeps, known: Set<string>): Promise<void> {
+  const entries = await readdir(deps.bundlesRoot).catch(() => []);
+  for (const id of entries) {
+    if (known.has(id)) continue;
+    deps.logger.warn('removing the bundle of a container whose removal did not finish', { id });
+    await deps.rootfs.unmount(deps.runner.rootfsPath(id));
+    await rm(join(deps.bundlesRoot, id), { recursive: true, force: true });
+  }
+}
+
 export interface RecoveryDeps {
+  /** Where the containers' OCI bundles live: `<bundlesRoot>/<id>`. */
+  bundlesRoot: string;
   store: ContainerStore;
   registry: ContainerRegistry;
   runner: ContainerRunner;
@@ -19,12 +37,16 @@ export interface RecoveryDeps {
   rootfs: OverlayRootfs;
   logger: Logger;
   volumes?: ContainerVolumes;
+  networks?: Pick<ContainerNetworking, 'detachAllExcept'>;
   removeRecord(record: ContainerRecord, removeAnonymousVolumes?: boolean): Promise<void>;
   startContainer(record: ContainerRecord): Promise<void>;
 }
 
 export async function recoverContainers(deps: RecoveryDeps): Promise<void> {
   const { records, incomplete } = await deps.store.loadAll();
+  const known = new Set(records.map((record) => record.Id));
+  await removeOrphanBundles(deps, known);
+  await deps.networks?.detachAllExcept?.(known);
   for (const dir of incomplete) {
     deps.logger.warn('removing a container whose create did not finish', { dir });
     await rm(dir, { recursive: true, force: true });
@@ -38,7 +60,6 @@ export async function recoverContainers(deps: RecoveryDeps): Promise<void> {
     deps.volumes?.reference(record.Id, names);
   }
   deps.runner.watch();
-  const known = new Set(records.map((r) => r.Id));
   for (const state of await deps.runtime.list()) {
     const record = deps.registry.byId(state.id);
     if (!known.has(state.id) || (record && !record.State.Running && !record.State.Restarting)) {
@@ -58,7 +79,8 @@ export async function recoverContainers(deps: RecoveryDeps): Promise<void> {
     } else if (record.State.Status === 'removing') {
       await deps.removeRecord(record);
     } else {
-      await deps.rootfs.unmount(deps.runner.rootfsPath(record.Id)).catch(() => undefined);
+      // A stopped container: whatever its exit's background release had not done yet.
+      await deps.runner.releaseStopped(record.Id);
     }
   }
   // A start the crash undid: `--rm` containers go (dockerd removes stopped AutoRemove

@@ -82,7 +82,7 @@ export class ContainerRunner {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
   /** Runtime deletes of exited containers, finished off the exit's critical path. */
-  private readonly pendingDeletes = new Map<string, Promise<void>>();
+  private readonly pendingReleases = new Map<string, Promise<void>>();
   private stopExitWatch: (() => void) | undefined;
   private closed = false;
   private readonly health: HealthMonitor;
@@ -137,8 +137,8 @@ export class ContainerRunner {
     const bundleDir = paths.bundleDir(id);
     const rootfsPath = this.rootfsPath(id);
     await mkdir(bundleDir, { recursive: true, mode: 0o700 });
-    // The previous run's runtime state must be gone before the same id is created again.
-    await this.pendingDeletes.get(id);
+    // The previous run's runtime state, network and mount must be gone before the next run.
+    await this.released(id);
     let created = false;
     const previousStart = record.State.StartedAt;
     const timer = phaseTimer();
@@ -355,7 +355,7 @@ export class ContainerRunner {
   }
 
   private async handleExit(record: ContainerRecord): Promise<void> {
-    const { runtime, rootfs, paths } = this.options;
+    const { runtime, paths } = this.options;
     const id = record.Id;
     let exit = await runtime.readExit(id, paths.bundleDir(id));
     // A notification can precede the file's content; look again briefly before giving up (a
@@ -365,50 +365,79 @@ export class ContainerRunner {
       exit = await runtime.readExit(id, paths.bundleDir(id));
     }
     if (!exit) return;
+    const noticedAt = Date.now();
     const run = this.runs.get(id);
     await run?.started;
     const timer = phaseTimer();
-    this.deleteInBackground(id);
-    // The process is gone: network and rootfs can be released together.
-    await Promise.all([
-      this.environment.teardownNetwork(id),
-      rootfs.unmount(this.rootfsPath(id)).catch((error: unknown) => {
-        this.options.logger.warn('rootfs unmount failed', { id, error });
-      }),
-    ]);
-    timer.mark('release');
-    await this.recordExit(
-      record,
-      exit.exitCode,
-      exit.oomKilled,
-      exit.exitedAt.toISOString(),
-      run?.startedAtMs,
-    );
-    run?.markExited();
+    // As dockerd: the exit is reported first, the cleanup follows (and the next start waits).
+    // Its processes are spawned after the answer: forking them would hold up the event loop.
+    const beginRelease = this.releaseInBackground(id);
+    try {
+      await this.recordExit(
+        record,
+        exit.exitCode,
+        exit.oomKilled,
+        exit.exitedAt.toISOString(),
+        run?.startedAtMs,
+      );
+      run?.markExited();
+    } finally {
+      beginRelease();
+    }
     timer.mark('record+auto-remove');
-    this.options.logger.debug('container exit processed', { id, phasesMs: timer.phases });
+    this.options.logger.debug('container exit processed', {
+      id,
+      noticedAfterMs: noticedAt - exit.exitedAt.getTime(),
+      phasesMs: timer.phases,
+    });
   }
 
   /**
-   * Forgets an exited container in the runtime without making its exit wait for it: nothing
-   * else needs that state, the next start of the id waits for it, and a daemon that dies
-   * first finds the leftover at its next start (recovery deletes unowned stopped containers).
+   * Releases what an exited run held: its runtime state, its network namespace and published
+   * ports, and its rootfs mount. Nothing waits for this but the container's next start, its
+   * removal and a stopped container's file access (through `released`); a daemon that dies
+   * first finishes it at its next start (recovery deletes unowned runtime containers, unmounts
+   * stopped containers' roots, and the network service drops namespaces nobody owns).
    */
-  private deleteInBackground(id: string): void {
-    const task = this.options.runtime
-      .delete(id, { force: true })
-      .catch((error: unknown) => {
-        this.options.logger.warn('runtime delete failed', { id, error });
-      })
+  private releaseInBackground(id: string): () => void {
+    const { runtime, rootfs, logger } = this.options;
+    const gate = deferred();
+    const task = gate.promise
+      .then(() =>
+        Promise.all([
+          runtime.delete(id, { force: true }).catch((error: unknown) => {
+            logger.warn('runtime delete failed', { id, error });
+          }),
+          this.environment.teardownNetwork(id),
+          rootfs.unmount(this.rootfsPath(id)).catch((error: unknown) => {
+            logger.warn('rootfs unmount failed', { id, error });
+          }),
+        ]),
+      )
+      .then(() => undefined)
       .finally(() => {
-        if (this.pendingDeletes.get(id) === task) this.pendingDeletes.delete(id);
+        if (this.pendingReleases.get(id) === task) this.pendingReleases.delete(id);
       });
-    this.pendingDeletes.set(id, task);
+    this.pendingReleases.set(id, task);
+    return gate.resolve;
   }
 
-  /** Settles when every background runtime delete has finished (daemon shutdown, tests). */
-  async settleDeletes(): Promise<void> {
-    await Promise.all(this.pendingDeletes.values());
+  /** A stopped container's network and rootfs mount, left held by a crash (recovery). */
+  async releaseStopped(id: string): Promise<void> {
+    await this.environment.teardownNetwork(id);
+    await this.options.rootfs.unmount(this.rootfsPath(id)).catch((error: unknown) => {
+      this.options.logger.warn('rootfs unmount failed', { id, error });
+    });
+  }
+
+  /** Settles once the last exited run of `id` has been released (at once if nothing is pending). */
+  released(id: string): Promise<void> {
+    return this.pendingReleases.get(id) ?? Promise.resolve();
+  }
+
+  /** Settles when every background release has finished (daemon shutdown, tests). */
+  async settleReleases(): Promise<void> {
+    await Promise.all(this.pendingReleases.values());
   }
 
   /** Marks the container exited and applies its restart policy or auto-removal. */

@@ -36,6 +36,7 @@ import { NetworkService } from './services/networks/network-service';
 import { VolumeService } from './services/volumes/volume-service';
 import { ImageService } from './services/images/image-service';
 import { berthVersion, SystemService } from './services/system/system-service';
+import { RuntimeFeatureProbe } from './services/system/runtime-features';
 import { BlobStore } from './store/blob-store';
 import { ImageStore } from './store/image-store';
 
@@ -111,16 +112,25 @@ async function assemble(
     tmpRoot: join(options.dataRoot, 'image', 'tmp'),
   });
   await images.init();
+  const runtimeFeatures = new RuntimeFeatureProbe(options.runtimePath);
   const system = new SystemService({
     dataRoot: options.dataRoot,
     apiVersion: maxApiVersion,
     minApiVersion,
     images,
     eventListeners: () => events.subscriberCount,
+    runtimePath: options.runtimePath,
+    runtime: runtimeFeatures,
+    defaultAddressPools: options.defaultAddressPools,
   });
   await system.init();
 
-  const volumes = new VolumeService({ dataRoot: options.dataRoot, events, logger });
+  const volumes = new VolumeService({
+    dataRoot: options.dataRoot,
+    events,
+    logger,
+    recursiveReadOnly: () => runtimeFeatures.recursiveReadOnly(),
+  });
   await volumes.start();
   const networks = new NetworkService({
     dataRoot: options.dataRoot,

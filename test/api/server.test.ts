@@ -7,6 +7,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxApiVersion } from '../../runtime-vm/daemon/api/version';
 import { instanceNetworkNames } from '../../runtime-vm/daemon/services/networks/network-service';
 import { busyboxImage, type BuiltImage } from '../fixtures/images';
 import { berthdBundle, startBerthd, type RunningBerthd } from './helpers/berthd';
@@ -142,7 +143,7 @@ describe('Engine API surface', () => {
     for (const method of ['GET', 'HEAD']) {
       const reply = await call(berthd.socket, method, '/_ping');
       expect(reply.status).toBe(200);
-      expect(reply.headers['api-version']).toBe('1.43');
+      expect(reply.headers['api-version']).toBe(maxApiVersion);
       expect(reply.headers['ostype']).toBe('linux');
       expect(reply.headers['builder-version']).toBe('1');
       expect(reply.body).toBe(method === 'GET' ? 'OK' : '');
@@ -152,12 +153,12 @@ describe('Engine API surface', () => {
   it('serves routes unversioned and versioned, refusing versions out of range', async () => {
     expect((await call(berthd.socket, 'GET', '/version')).status).toBe(200);
     const v = JSON.parse((await call(berthd.socket, 'GET', '/v1.41/version')).body);
-    expect(v.ApiVersion).toBe('1.43');
+    expect(v.ApiVersion).toBe(maxApiVersion);
     expect(v.MinAPIVersion).toBe('1.24');
     const tooNew = await call(berthd.socket, 'GET', '/v1.99/version');
     expect(tooNew.status).toBe(400);
     expect(JSON.parse(tooNew.body).message).toBe(
-      'client version 1.99 is too new. Maximum supported API version is 1.43',
+      `client version 1.99 is too new. Maximum supported API version is ${maxApiVersion}`,
     );
     const tooOld = await call(berthd.socket, 'GET', '/v1.12/version');
     expect(tooOld.status).toBe(400);
@@ -206,7 +207,9 @@ describe('Engine API surface', () => {
     expect(info.OSType).toBe('linux');
     const cli = new DockerCli(berthd.socket);
     try {
-      expect(await cli.ok(['version', '--format', '{{.Server.APIVersion}}'])).toBe('1.43\n');
+      expect(await cli.ok(['version', '--format', '{{.Server.APIVersion}}'])).toBe(
+        `${maxApiVersion}\n`,
+      );
     } finally {
       cli.dispose();
     }

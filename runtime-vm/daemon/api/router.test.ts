@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Route } from './route';
 import { RouteTable } from './router';
-import { splitVersion } from './version';
+import { maxApiVersion, splitVersion } from './version';
 
 const noop = async () => undefined;
 const route = (method: Route['method'], path: string): Route => ({ method, path, handler: noop });
@@ -37,11 +37,11 @@ describe('splitVersion', () => {
       path: '/containers/json',
     });
     expect(splitVersion('/containers/json')).toEqual({
-      apiVersion: '1.43',
+      apiVersion: maxApiVersion,
       path: '/containers/json',
     });
-    expect(() => splitVersion('/v1.44/info')).toThrow(
-      'client version 1.44 is too new. Maximum supported API version is 1.43',
+    expect(() => splitVersion('/v1.46/info')).toThrow(
+      `client version 1.46 is too new. Maximum supported API version is ${maxApiVersion}`,
     );
     expect(() => splitVersion('/v1.23/info')).toThrow(/too old/);
   });

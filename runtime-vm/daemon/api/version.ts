@@ -1,11 +1,15 @@
 // The API version range berthd advertises, and path-prefix negotiation.
-// 1.43: CLI 28 and compose v2 work. Of what 1.44 obliges, multi-endpoint create, per-endpoint
-// MacAddress, DNSNames and HealthConfig.StartInterval are honoured; still missing: VirtualSize
-// omitted from image answers, recursively read-only bind mounts (BindOptions.ReadOnlyNonRecursive
-// / ReadOnlyForceRecursive), and CDISpecDirs plus Runtimes[].status in GET /info.
+// 1.45: everything 1.44 and 1.45 oblige is honoured (see the version-history paragraph of
+// docs/ARCHITECTURE.md): multi-endpoint create, per-endpoint MacAddress (the container-wide one is
+// migrated with a warning), DNSNames, HealthConfig.StartInterval, recursively read-only binds
+// (BindOptions.ReadOnlyNonRecursive / ReadOnlyForceRecursive), CDISpecDirs and Runtimes[].status
+// in /info, no VirtualSize / Container / ContainerConfig in image answers, the images `until`
+// filter, VolumeOptions.Subpath, and Aliases exactly as given. 1.46 is not offered: it obliges
+// per-endpoint sysctls (com.docker.network.endpoint.sysctls in EndpointsConfig.DriverOpts) and
+// annotations in GET /containers/json, which berthd does not have.
 import { InvalidArgumentError } from '../errors';
 
-export const maxApiVersion = '1.43';
+export const maxApiVersion = '1.45';
 export const minApiVersion = '1.24';
 
 export function compareVersions(a: string, b: string): number {

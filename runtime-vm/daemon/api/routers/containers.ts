@@ -5,6 +5,7 @@ import { boolValue, intValue, parseFilters } from '../query';
 import { startStream, writeEmpty, writeJson } from '../respond';
 import type { RequestContext, Route } from '../route';
 import { containerFilesRoutes, type ContainerFilesBackend } from './containers-files';
+import { adaptCreateRequest, type VersionedCreateBody } from './container-create-versions';
 
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -82,7 +83,12 @@ export function containersRoutes(backend: ContainersBackend): Route[] {
       handler: async (ctx) => {
         const body = objectBody(await ctx.json(), 'container config');
         const name = ctx.query.get('name') ?? undefined;
-        writeJson(ctx.res, 201, await backend.create(body, name || undefined));
+        const warnings = adaptCreateRequest(body as VersionedCreateBody, ctx.apiVersion);
+        const created = await backend.create(body, name || undefined);
+        writeJson(ctx.res, 201, {
+          ...created,
+          Warnings: [...(created.Warnings ?? []), ...warnings],
+        });
       },
     },
     {

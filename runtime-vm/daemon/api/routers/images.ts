@@ -8,6 +8,11 @@ import { writeJson, writeEmpty } from '../respond';
 import type { RequestContext, Route } from '../route';
 import { openUrlSource, parseImportUrl } from '../../services/images/url-source';
 import {
+  imageInspectForApi,
+  imageSummaryForApi,
+  type ImageSummary,
+} from '../../services/images/views';
+import {
   parseSearchFilters,
   parseSearchLimit,
   type SearchFilters,
@@ -38,8 +43,10 @@ export interface ImagesBackend {
     before?: string[];
     since?: string[];
     references?: string[];
-  }): Promise<unknown[]>;
-  inspect(name: string): Promise<unknown>;
+    /** Only images created before this instant (ms since the epoch). */
+    untilMs?: number;
+  }): Promise<ImageSummary[]>;
+  inspect(name: string): Promise<Record<string, unknown>>;
   history(name: string): Promise<unknown[]>;
   tag(source: string, repo: string, tag: string | undefined): Promise<void>;
   remove(name: string, force: boolean): Promise<unknown[]>;
@@ -109,6 +116,7 @@ export function imagesRoutes(backend: ImagesBackend): Route[] {
           'before',
           'since',
           'reference',
+          'until',
         ]);
         const dangling = filters.get('dangling');
         let danglingValue: boolean | undefined;
@@ -122,14 +130,23 @@ export function imagesRoutes(backend: ImagesBackend): Route[] {
         const references = filters.get('reference') ?? [];
         const legacy = ctx.query.get('filter');
         if (legacy) references.push(legacy);
+        const until = filters.get('until') ?? [];
+        if (until.length > 1) {
+          throw new InvalidArgumentError(`more than one until filter given: ${until.join(', ')}`);
+        }
         const list = await backend.list({
           dangling: danglingValue,
           labels: filters.get('label'),
           before: filters.get('before'),
           since: filters.get('since'),
           references,
+          untilMs: until[0] !== undefined ? parseTimestamp(until[0], 'until') : undefined,
         });
-        writeJson(ctx.res, 200, list);
+        writeJson(
+          ctx.res,
+          200,
+          list.map((summary) => imageSummaryForApi(summary, ctx.apiVersion)),
+        );
       },
     },
     {
@@ -151,7 +168,12 @@ export function imagesRoutes(backend: ImagesBackend): Route[] {
     {
       method: 'GET',
       path: '/images/{name:.*}/json',
-      handler: async (ctx) => writeJson(ctx.res, 200, await backend.inspect(requireName(ctx))),
+      handler: async (ctx) =>
+        writeJson(
+          ctx.res,
+          200,
+          imageInspectForApi(await backend.inspect(requireName(ctx)), ctx.apiVersion),
+        ),
     },
     {
       method: 'GET',

@@ -4,8 +4,9 @@ import type { Route } from '../route';
 
 export interface SystemBackend {
   version(): Record<string, unknown>;
-  info(): Promise<Record<string, unknown>>;
-  diskUsage(): Promise<Record<string, unknown>>;
+  /** Shaped for the negotiated API version (fields come and go between versions). */
+  info(apiVersion: string): Promise<Record<string, unknown>>;
+  diskUsage(apiVersion: string): Promise<Record<string, unknown>>;
 }
 
 export function systemRoutes(backend: SystemBackend): Route[] {
@@ -33,12 +34,12 @@ export function systemRoutes(backend: SystemBackend): Route[] {
     {
       method: 'GET',
       path: '/info',
-      handler: async (ctx) => writeJson(ctx.res, 200, await backend.info()),
+      handler: async (ctx) => writeJson(ctx.res, 200, await backend.info(ctx.apiVersion)),
     },
     {
       method: 'GET',
       path: '/system/df',
-      handler: async (ctx) => writeJson(ctx.res, 200, await backend.diskUsage()),
+      handler: async (ctx) => writeJson(ctx.res, 200, await backend.diskUsage(ctx.apiVersion)),
     },
   ];
 }

@@ -67,6 +67,8 @@ export interface ListOptions {
   before?: string[];
   since?: string[];
   references?: string[];
+  /** Only images created before this instant (ms since the epoch): the `until` filter. */
+  untilMs?: number;
 }
 
 export type RemoveResult = Array<{ Untagged: string } | { Deleted: string }>;
@@ -252,6 +254,8 @@ export class ImageService {
     const since = boundary(options.since);
     if (before) records = records.filter((r) => before.every((b) => createdOf(r) < b));
     if (since) records = records.filter((r) => since.every((s) => createdOf(r) > s));
+    const until = options.untilMs;
+    if (until !== undefined) records = records.filter((r) => createdOf(r) < until);
     const out: ImageSummary[] = [];
     for (const record of records) {
       const tags = images.tagsOf(record.id);

@@ -88,7 +88,9 @@ function asSearchResults(document: unknown, domain: string): SearchResult[] {
       description: String(item.description ?? ''),
       star_count: Number(item.star_count ?? 0),
       is_official: item.is_official === true,
-      is_automated: item.is_automated === true,
+      // Deprecated by Docker Hub; dockerd reports false for every API version (so the
+      // is-automated=true filter matches nothing), whatever the registry says.
+      is_automated: false,
     };
   });
 }

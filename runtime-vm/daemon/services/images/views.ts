@@ -11,9 +11,50 @@ export interface ImageSummary {
   Created: number;
   Size: number;
   SharedSize: number;
-  VirtualSize: number;
+  /** Same as Size; API < 1.44 only (see imageSummaryForApi). */
+  VirtualSize?: number;
   Labels: Record<string, string>;
   Containers: number;
+}
+
+/** True when the negotiated `apiVersion` (e.g. '1.44') is `minimum` or newer. */
+export function apiAtLeast(apiVersion: string, minimum: string): boolean {
+  const [aMajor = 0, aMinor = 0] = apiVersion.split('.').map(Number);
+  const [bMajor = 0, bMinor = 0] = minimum.split('.').map(Number);
+  return aMajor !== bMajor ? aMajor > bMajor : aMinor >= bMinor;
+}
+
+/** The list entry as the negotiated API version shows it: VirtualSize was dropped in 1.44. */
+export function imageSummaryForApi(summary: ImageSummary, apiVersion: string): ImageSummary {
+  if (apiAtLeast(apiVersion, '1.44')) {
+    const { VirtualSize: _dropped, ...rest } = summary;
+    return rest;
+  }
+  return { ...summary, VirtualSize: summary.Size };
+}
+
+/**
+ * Image inspect as the negotiated API version shows it. 1.44 dropped VirtualSize and omits
+ * Created when the image config has none (older versions show Go's zero time); 1.45 dropped the
+ * legacy builder's Container and ContainerConfig.
+ */
+export function imageInspectForApi(
+  view: Record<string, unknown>,
+  apiVersion: string,
+): Record<string, unknown> {
+  const shaped: Record<string, unknown> = { ...view };
+  if (apiAtLeast(apiVersion, '1.44')) {
+    delete shaped['VirtualSize'];
+    if (shaped['Created'] === undefined) delete shaped['Created'];
+  } else {
+    shaped['VirtualSize'] = shaped['Size'];
+    shaped['Created'] ??= '0001-01-01T00:00:00Z';
+  }
+  if (apiAtLeast(apiVersion, '1.45')) {
+    delete shaped['Container'];
+    delete shaped['ContainerConfig'];
+  }
+  return shaped;
 }
 
 export function familiarTag(canonical: string): string {
@@ -43,7 +84,6 @@ export function summaryView(
     Created: createdSeconds(record),
     Size: record.size,
     SharedSize: -1,
-    VirtualSize: record.size,
     Labels: config.config?.Labels ?? {},
     Containers: containers,
   };
@@ -62,7 +102,8 @@ export function inspectView(
     RepoDigests: record.repoDigests.map(familiarDigestRef),
     Parent: '',
     Comment: config.comment ?? '',
-    Created: config.created ?? record.created,
+    // Absent when the config has no date; imageInspectForApi decides how each version shows it.
+    Created: config.created,
     Container: config.container ?? '',
     ContainerConfig: config.container_config ?? {},
     DockerVersion: config.docker_version ?? '',
@@ -72,7 +113,6 @@ export function inspectView(
     ...(config.variant ? { Variant: config.variant } : {}),
     Os: config.os,
     Size: record.size,
-    VirtualSize: record.size,
     GraphDriver: {
       Name: 'overlay2',
       Data: {

@@ -4,6 +4,7 @@ import { readFile, statfs } from 'node:fs/promises';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../store/atomic';
+import { apiAtLeast, imageSummaryForApi, type ImageSummary } from '../images/views';
 
 export const berthVersion = '0.1.0';
 
@@ -29,7 +30,14 @@ export interface BuildCacheFigures {
 }
 
 export interface ImageFigures {
-  usage(): Promise<{ count: number; layersSize: number; images: unknown[] }>;
+  usage(): Promise<{ count: number; layersSize: number; images: ImageSummary[] }>;
+}
+
+/** The OCI runtime as GET /info reports it (RuntimeFeatureProbe). */
+export interface RuntimeFigures {
+  runtimeName: string;
+  /** Runtimes[].status (API 1.44): the runtime's features document. */
+  status(): Promise<Record<string, string>>;
 }
 
 export interface SystemServiceOptions {
@@ -38,6 +46,11 @@ export interface SystemServiceOptions {
   minApiVersion: string;
   images: ImageFigures;
   eventListeners: () => number;
+  /** Path of the default OCI runtime binary. */
+  runtimePath?: string;
+  runtime?: RuntimeFigures;
+  /** --default-address-pool settings, shown as DefaultAddressPools. */
+  defaultAddressPools?: ReadonlyArray<{ base: string; size: number }>;
 }
 
 async function osName(): Promise<string> {
@@ -115,7 +128,16 @@ export class SystemService {
     };
   }
 
-  async info(): Promise<Record<string, unknown>> {
+  /** Runtimes: the default runtime, with its features as `status` from API 1.44 on. */
+  private async runtimes(apiVersion: string): Promise<Record<string, object>> {
+    const name = this.options.runtime?.runtimeName ?? 'runc';
+    const path = this.options.runtimePath ?? 'runc';
+    if (!apiAtLeast(apiVersion, '1.44')) return { [name]: { path } };
+    return { [name]: { path, status: (await this.options.runtime?.status()) ?? {} } };
+  }
+
+  /** GET /info as the negotiated `apiVersion` shows it. */
+  async info(apiVersion: string = this.options.apiVersion): Promise<Record<string, unknown>> {
     const counts = (await this.containers?.counts()) ?? {
       total: 0,
       running: 0,
@@ -179,8 +201,8 @@ export class SystemService {
       Labels: [],
       ExperimentalBuild: false,
       ServerVersion: berthVersion,
-      Runtimes: { runc: { path: 'runc' } },
-      DefaultRuntime: 'runc',
+      Runtimes: await this.runtimes(apiVersion),
+      DefaultRuntime: this.options.runtime?.runtimeName ?? 'runc',
       Swarm: {
         NodeID: '',
         NodeAddr: '',
@@ -196,17 +218,28 @@ export class SystemService {
       RuncCommit: { ID: '', Expected: '' },
       InitCommit: { ID: '', Expected: '' },
       SecurityOptions: ['name=seccomp,profile=builtin', `name=cgroupns`],
+      // CDI devices need dockerd's experimental mode, so dockerd shows an empty list; so do we.
+      CDISpecDirs: [],
+      ...(this.options.defaultAddressPools?.length
+        ? {
+            DefaultAddressPools: this.options.defaultAddressPools.map((pool) => ({
+              Base: pool.base,
+              Size: pool.size,
+            })),
+          }
+        : {}),
       Warnings: [],
     };
   }
 
-  async diskUsage(): Promise<Record<string, unknown>> {
+  /** GET /system/df; images lose VirtualSize from API 1.44 on, as in the image list. */
+  async diskUsage(apiVersion: string = this.options.apiVersion): Promise<Record<string, unknown>> {
     const images = await this.options.images.usage();
     const fs = await statfs(this.options.dataRoot).catch(() => undefined);
     const build = await this.buildCache?.diskUsage();
     return {
       LayersSize: images.layersSize,
-      Images: images.images,
+      Images: images.images.map((image) => imageSummaryForApi(image, apiVersion)),
       Containers: (await this.containers?.diskUsage()) ?? [],
       Volumes: (await this.volumes?.diskUsage()) ?? [],
       BuildCache: build?.items ?? [],

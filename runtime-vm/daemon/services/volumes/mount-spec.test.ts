@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseApiMount, parseBind, parseContainerMounts, parseTmpfs } from './mount-spec';
+import {
+  bindMountOptions,
+  parseApiMount,
+  parseBind,
+  parseContainerMounts,
+  parseTmpfs,
+  type BindSpec,
+  type MountSpec,
+} from './mount-spec';
 
 describe('Binds', () => {
   it('parses bind mounts with mode, propagation and SELinux flags', () => {
@@ -10,6 +18,8 @@ describe('Binds', () => {
       readOnly: true,
       propagation: 'rshared',
       nonRecursive: false,
+      readOnlyNonRecursive: false,
+      readOnlyForceRecursive: false,
       createSource: true,
       mode: 'ro,z,rshared',
     });
@@ -153,5 +163,80 @@ describe('all mounts of a container', () => {
     );
     expect(parseTmpfs('/t', 'ro,mode=1777').readOnly).toBe(true);
     expect(() => parseTmpfs('/t', 'size=1m;rm -rf')).toThrow('invalid tmpfs option');
+  });
+});
+
+describe('recursively read-only binds (API 1.44)', () => {
+  const supported = { supported: true } as const;
+  const kernelTooOld = {
+    supported: false,
+    reason: 'rro is not supported: kernel 5.10.0 has no mount_setattr (kernel is older than 5.12?)',
+  } as const;
+  const bindOf = (spec: MountSpec): BindSpec => {
+    if (spec.type !== 'bind') throw new Error(`expected a bind, got ${spec.type}`);
+    return spec;
+  };
+  const bind = (readOnly: boolean, bindOptions: object) =>
+    bindOf(
+      parseApiMount({
+        Type: 'bind',
+        Source: '/src',
+        Target: '/dst',
+        ReadOnly: readOnly,
+        BindOptions: bindOptions,
+      }),
+    );
+
+  it('reads ReadOnlyNonRecursive and ReadOnlyForceRecursive from Mounts', () => {
+    expect(bind(true, { ReadOnlyNonRecursive: true })).toMatchObject({
+      readOnly: true,
+      readOnlyNonRecursive: true,
+      readOnlyForceRecursive: false,
+    });
+    expect(bind(true, { ReadOnlyForceRecursive: true })).toMatchObject({
+      readOnlyNonRecursive: false,
+      readOnlyForceRecursive: true,
+    });
+  });
+
+  it("refuses dockerd's conflicting combinations", () => {
+    expect(() => bind(false, { ReadOnlyNonRecursive: true })).toThrow(
+      'mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive',
+    );
+    expect(() => bind(false, { ReadOnlyForceRecursive: true })).toThrow(
+      'mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive',
+    );
+    expect(() => bind(true, { ReadOnlyNonRecursive: true, ReadOnlyForceRecursive: true })).toThrow(
+      'mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive',
+    );
+  });
+
+  it('turns a spec into rbind/bind, rw/ro/rro and the propagation', () => {
+    expect(bindMountOptions(bindOf(parseBind('/a:/b:ro')), supported)).toEqual([
+      'rbind',
+      'rro',
+      'rprivate',
+    ]);
+    expect(bindMountOptions(bindOf(parseBind('/a:/b:ro')), kernelTooOld)).toEqual([
+      'rbind',
+      'ro',
+      'rprivate',
+    ]);
+    expect(bindMountOptions(bindOf(parseBind('/a:/b:rslave')), supported)).toEqual([
+      'rbind',
+      'rw',
+      'rslave',
+    ]);
+    expect(
+      bindMountOptions(bind(true, { ReadOnlyNonRecursive: true, NonRecursive: true }), supported),
+    ).toEqual(['bind', 'ro', 'rprivate']);
+    expect(bindMountOptions(bind(true, { ReadOnlyForceRecursive: true }), supported)).toEqual([
+      'rbind',
+      'rro',
+      'rprivate',
+    ]);
+    expect(() =>
+      bindMountOptions(bind(true, { ReadOnlyForceRecursive: true }), kernelTooOld),
+    ).toThrow(kernelTooOld.reason);
   });
 });

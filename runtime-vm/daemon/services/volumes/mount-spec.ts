@@ -1,7 +1,7 @@
 // HostConfig.Binds ("src:dst:ro,z"), HostConfig.Mounts (typed objects) and HostConfig.Tmpfs →
 // one validated list of mount specs, with moby's error messages so clients show familiar text.
 import { posix } from 'node:path';
-import { InvalidArgumentError } from '../../errors';
+import { InvalidArgumentError, SystemError } from '../../errors';
 
 export type Propagation = 'shared' | 'rshared' | 'slave' | 'rslave' | 'private' | 'rprivate';
 const propagations: readonly string[] = [
@@ -20,6 +20,14 @@ export interface BindSpec {
   readOnly: boolean;
   propagation: Propagation;
   nonRecursive: boolean;
+  /**
+   * Read-only without making sub-mounts read-only (BindOptions.ReadOnlyNonRecursive, API 1.44;
+   * the default for requests at API < 1.44). Otherwise read-only binds are recursively read-only
+   * where the kernel and runtime can do it.
+   */
+  readOnlyNonRecursive: boolean;
+  /** Fail the start rather than fall back to a non-recursive read-only mount. */
+  readOnlyForceRecursive: boolean;
   /** Binds create a missing source directory; Mounts refuse unless CreateMountpoint. */
   createSource: boolean;
   /** The mode text as given, for container inspect's Mounts[].Mode. */
@@ -62,6 +70,7 @@ export interface ApiMount {
     NonRecursive?: boolean;
     CreateMountpoint?: boolean;
     ReadOnlyNonRecursive?: boolean;
+    ReadOnlyForceRecursive?: boolean;
   } | null;
   VolumeOptions?: {
     NoCopy?: boolean;
@@ -150,12 +159,61 @@ export function parseBind(spec: string): BindSpec | VolumeSpec {
       readOnly,
       propagation: propagation ?? 'rprivate',
       nonRecursive: false,
+      readOnlyNonRecursive: false,
+      readOnlyForceRecursive: false,
       createSource: true,
       mode,
     };
   }
   if (source !== '') validateVolumeName(source);
   return { type: 'volume', name: source, target: cleanTarget, readOnly, noCopy, mode: mode || 'z' };
+}
+
+/** dockerd's conflicts between ReadOnly and the recursive read-only options (API 1.44). */
+export function checkRecursiveReadOnly(
+  readOnly: boolean,
+  readOnlyNonRecursive: boolean,
+  readOnlyForceRecursive: boolean,
+): void {
+  if (!readOnly && readOnlyNonRecursive) {
+    throw new InvalidArgumentError(
+      'mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive',
+    );
+  }
+  if (!readOnly && readOnlyForceRecursive) {
+    throw new InvalidArgumentError(
+      'mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive',
+    );
+  }
+  if (readOnlyNonRecursive && readOnlyForceRecursive) {
+    throw new InvalidArgumentError(
+      'mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive',
+    );
+  }
+}
+
+/** Whether read-only mounts can be made recursively read-only (mount_setattr + runc's `rro`). */
+export type RecursiveReadOnlySupport = { supported: true } | { supported: false; reason: string };
+
+/**
+ * The runtime options of a bind (or volume) mount: rbind/bind, then rw, ro or rro, then the
+ * propagation. A read-only mount is recursively read-only (`rro`) unless ReadOnlyNonRecursive
+ * asks otherwise or the host cannot do it; ReadOnlyForceRecursive turns the latter into an error.
+ */
+export function bindMountOptions(
+  mount: Pick<BindSpec, 'readOnly' | 'propagation'> &
+    Partial<Pick<BindSpec, 'nonRecursive' | 'readOnlyNonRecursive' | 'readOnlyForceRecursive'>>,
+  support: RecursiveReadOnlySupport,
+): string[] {
+  const options = [mount.nonRecursive ? 'bind' : 'rbind'];
+  if (!mount.readOnly) options.push('rw');
+  else if (mount.readOnlyNonRecursive) options.push('ro');
+  else if (support.supported) options.push('rro');
+  // dockerd fails the start the same way (a host limit, not a bad request).
+  else if (mount.readOnlyForceRecursive) throw new SystemError(support.reason);
+  else options.push('ro');
+  options.push(mount.propagation);
+  return options;
 }
 
 /** One HostConfig.Mounts entry, validated like moby's volume/mounts validator. */
@@ -183,13 +241,19 @@ export function parseApiMount(mount: ApiMount): MountSpec {
     if (!propagations.includes(propagation)) {
       throw mountError(type, `invalid propagation mode: ${propagation}`);
     }
+    const readOnly = mount.ReadOnly === true;
+    const readOnlyNonRecursive = mount.BindOptions?.ReadOnlyNonRecursive === true;
+    const readOnlyForceRecursive = mount.BindOptions?.ReadOnlyForceRecursive === true;
+    checkRecursiveReadOnly(readOnly, readOnlyNonRecursive, readOnlyForceRecursive);
     return {
       type: 'bind',
       source: posix.normalize(source),
       target,
-      readOnly: mount.ReadOnly === true,
+      readOnly,
       propagation: propagation as Propagation,
       nonRecursive: mount.BindOptions?.NonRecursive === true,
+      readOnlyNonRecursive,
+      readOnlyForceRecursive,
       createSource: mount.BindOptions?.CreateMountpoint === true,
       mode: '',
     };

@@ -9,7 +9,14 @@ import { writeJsonAtomic } from '../../store/atomic';
 import { LocalVolumeDriver, validateLocalOptions } from '../../drivers/volumes/local-driver';
 import type { EventBus } from '../events';
 import { matchesVolumeFilters, parseBoolFilter, type FilterMap } from './volume-filters';
-import { validateVolumeName, type BindSpec, type MountSpec, type VolumeSpec } from './mount-spec';
+import {
+  bindMountOptions,
+  validateVolumeName,
+  type BindSpec,
+  type MountSpec,
+  type RecursiveReadOnlySupport,
+  type VolumeSpec,
+} from './mount-spec';
 import {
   anonymousLabel,
   type DockerVolume,
@@ -22,7 +29,14 @@ export interface VolumeServiceOptions {
   dataRoot: string;
   events?: EventBus;
   logger?: Logger;
+  /** Whether read-only mounts can be recursively read-only; without it they never are. */
+  recursiveReadOnly?: () => Promise<RecursiveReadOnlySupport>;
 }
+
+const noRecursiveReadOnly: RecursiveReadOnlySupport = {
+  supported: false,
+  reason: 'rro is not supported: the OCI runtime was not probed',
+};
 
 const metadataFile = 'volume.json';
 
@@ -41,10 +55,12 @@ export class VolumeService {
   private readonly references = new Map<string, Set<string>>();
   private readonly events?: EventBus;
   private readonly logger: Logger;
+  private readonly recursiveReadOnly: () => Promise<RecursiveReadOnlySupport>;
 
   constructor(options: VolumeServiceOptions) {
     this.driver = new LocalVolumeDriver(join(options.dataRoot, 'volumes'));
     this.events = options.events;
+    this.recursiveReadOnly = options.recursiveReadOnly ?? (async () => noRecursiveReadOnly);
     this.logger = (options.logger ?? silentLogger).child({ component: 'volumes' });
   }
 
@@ -251,10 +267,13 @@ export class VolumeService {
     rootfsPath?: string,
   ): Promise<PreparedMounts> {
     const prepared: PreparedMounts = { mounts: [], mountPoints: [], volumes: [], resolved: [] };
+    const rro = specs.some((spec) => spec.type !== 'tmpfs' && spec.readOnly)
+      ? await this.recursiveReadOnly()
+      : noRecursiveReadOnly;
     for (const spec of specs) {
-      if (spec.type === 'bind') await this.prepareBind(spec, prepared);
+      if (spec.type === 'bind') await this.prepareBind(spec, prepared, rro);
       else if (spec.type === 'volume')
-        await this.prepareVolume(containerId, spec, prepared, rootfsPath);
+        await this.prepareVolume(containerId, spec, prepared, rro, rootfsPath);
       else {
         prepared.mounts.push({
           destination: spec.target,
@@ -277,7 +296,11 @@ export class VolumeService {
     return prepared;
   }
 
-  private async prepareBind(spec: BindSpec, prepared: PreparedMounts): Promise<void> {
+  private async prepareBind(
+    spec: BindSpec,
+    prepared: PreparedMounts,
+    rro: RecursiveReadOnlySupport,
+  ): Promise<void> {
     if (!(await pathExists(spec.source))) {
       if (!spec.createSource) {
         throw new InvalidArgumentError(
@@ -290,11 +313,7 @@ export class VolumeService {
       destination: spec.target,
       type: 'bind',
       source: spec.source,
-      options: [
-        spec.nonRecursive ? 'bind' : 'rbind',
-        spec.readOnly ? 'ro' : 'rw',
-        spec.propagation,
-      ],
+      options: bindMountOptions(spec, rro),
     });
     prepared.resolved.push(spec);
     prepared.mountPoints.push({
@@ -311,6 +330,7 @@ export class VolumeService {
     containerId: string,
     spec: VolumeSpec,
     prepared: PreparedMounts,
+    rro: RecursiveReadOnlySupport,
     rootfsPath?: string,
   ): Promise<void> {
     const existed = spec.name !== '' && this.volumes.has(spec.name);
@@ -340,7 +360,8 @@ export class VolumeService {
       destination: spec.target,
       type: 'bind',
       source,
-      options: ['rbind', spec.readOnly ? 'ro' : 'rw', 'rprivate'],
+      // Read-only volumes are recursively read-only too, as with dockerd.
+      options: bindMountOptions({ readOnly: spec.readOnly, propagation: 'rprivate' }, rro),
     });
     prepared.mountPoints.push({
       Type: 'volume',

@@ -68,3 +68,54 @@ describe('tmpfs and --mount', () => {
     expect(() => userOciMounts(mounts, new Map())).toThrow('could not be resolved');
   });
 });
+
+describe('recursively read-only mounts', () => {
+  const rro = { supported: true } as const;
+  const noRro = { supported: false, reason: 'rro is not supported by runtime "runc"' } as const;
+  const bind = (options: object, readOnly = true) =>
+    containerMounts({
+      Mounts: [{ Type: 'bind', Source: '/src', Target: '/dst', ReadOnly: readOnly, ...options }],
+    });
+
+  it('makes read-only binds rro where supported, plain ro otherwise', () => {
+    const mounts = containerMounts({ Binds: ['/src:/dst:ro', '/w:/w'] });
+    expect(userOciMounts(mounts, new Map(), rro).map((m) => m.options)).toEqual([
+      ['rbind', 'rprivate', 'rro'],
+      ['rbind', 'rprivate'],
+    ]);
+    expect(userOciMounts(mounts, new Map(), noRro)[0]?.options).toEqual([
+      'rbind',
+      'rprivate',
+      'ro',
+    ]);
+  });
+
+  it('honours ReadOnlyNonRecursive, ReadOnlyForceRecursive and NonRecursive', () => {
+    const nonRecursive = bind({ BindOptions: { ReadOnlyNonRecursive: true, NonRecursive: true } });
+    expect(nonRecursive[0]).toMatchObject({ ReadOnlyNonRecursive: true, NonRecursive: true });
+    expect(userOciMounts(nonRecursive, new Map(), rro)[0]?.options).toEqual([
+      'bind',
+      'rprivate',
+      'ro',
+    ]);
+    const forced = bind({ BindOptions: { ReadOnlyForceRecursive: true } });
+    expect(userOciMounts(forced, new Map(), rro)[0]?.options).toEqual(['rbind', 'rprivate', 'rro']);
+    expect(() => userOciMounts(forced, new Map(), noRro)).toThrow(
+      'rro is not supported by runtime "runc"',
+    );
+    // Without a probe the host is assumed unable, so forcing fails rather than pretends.
+    expect(() => userOciMounts(forced, new Map())).toThrow('rro is not supported');
+  });
+
+  it("refuses dockerd's conflicting combinations", () => {
+    expect(() => bind({ BindOptions: { ReadOnlyNonRecursive: true } }, false)).toThrow(
+      'mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive',
+    );
+    expect(() => bind({ BindOptions: { ReadOnlyForceRecursive: true } }, false)).toThrow(
+      'mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive',
+    );
+    expect(() =>
+      bind({ BindOptions: { ReadOnlyNonRecursive: true, ReadOnlyForceRecursive: true } }),
+    ).toThrow('mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive');
+  });
+});

@@ -3,6 +3,13 @@
 import { posix } from 'node:path';
 import { InvalidArgumentError } from '../../../errors';
 import type { OciMount } from '../../../drivers/runtime/oci-spec';
+import {
+  bindMountOptions,
+  checkRecursiveReadOnly,
+  type ApiMount,
+  type Propagation,
+  type RecursiveReadOnlySupport,
+} from '../../volumes/mount-spec';
 import type { HostConfig } from '../types';
 
 export interface ContainerMount {
@@ -13,6 +20,11 @@ export interface ContainerMount {
   Mode: string;
   RW: boolean;
   Propagation: string;
+  /** BindOptions.NonRecursive: plain `bind` instead of `rbind`. */
+  NonRecursive?: boolean;
+  /** BindOptions.ReadOnlyNonRecursive / ReadOnlyForceRecursive (API 1.44). */
+  ReadOnlyNonRecursive?: boolean;
+  ReadOnlyForceRecursive?: boolean;
   /** tmpfs mount options (size=..., mode=...), kernel syntax. */
   TmpfsOptions?: string[];
 }
@@ -103,13 +115,21 @@ export function containerMounts(host: HostConfig): ContainerMount[] {
           `invalid mount config for type "bind": invalid mount path: '${mount.Source ?? ''}' mount path must be absolute`,
         );
       }
+      // The full BindOptions shape lives with the mount-spec parser.
+      const bindOptions = type === 'bind' ? (mount.BindOptions as ApiMount['BindOptions']) : null;
+      const readOnlyNonRecursive = bindOptions?.ReadOnlyNonRecursive === true;
+      const readOnlyForceRecursive = bindOptions?.ReadOnlyForceRecursive === true;
+      checkRecursiveReadOnly(mount.ReadOnly === true, readOnlyNonRecursive, readOnlyForceRecursive);
       mounts.push({
         Type: type,
         Source: mount.Source ?? '',
         Destination: checkDestination(type, mount.Target ?? ''),
         Mode: '',
         RW: !mount.ReadOnly,
-        Propagation: type === 'bind' ? (mount.BindOptions?.Propagation ?? 'rprivate') : '',
+        Propagation: type === 'bind' ? bindOptions?.Propagation || 'rprivate' : '',
+        ...(bindOptions?.NonRecursive ? { NonRecursive: true } : {}),
+        ...(readOnlyNonRecursive ? { ReadOnlyNonRecursive: true } : {}),
+        ...(readOnlyForceRecursive ? { ReadOnlyForceRecursive: true } : {}),
       });
     } else if (type === 'tmpfs') {
       const opts: string[] = [];
@@ -134,10 +154,19 @@ export function containerMounts(host: HostConfig): ContainerMount[] {
   return mounts;
 }
 
-/** OCI mounts for user mounts; volumes must already be resolved to host paths (`volumePaths`). */
+const notProbed: RecursiveReadOnlySupport = {
+  supported: false,
+  reason: 'rro is not supported: the OCI runtime was not probed',
+};
+
+/**
+ * OCI mounts for user mounts; volumes must already be resolved to host paths (`volumePaths`).
+ * Read-only ones are recursively read-only (`rro`) when `recursiveReadOnly` says the host can.
+ */
 export function userOciMounts(
   mounts: readonly ContainerMount[],
   volumePaths: ReadonlyMap<string, string>,
+  recursiveReadOnly: RecursiveReadOnlySupport = notProbed,
 ): OciMount[] {
   return mounts.map((mount) => {
     if (mount.Type === 'tmpfs') {
@@ -155,9 +184,24 @@ export function userOciMounts(
       destination: mount.Destination,
       type: 'bind',
       source,
-      options: ['rbind', mount.Propagation || 'rprivate', ...(mount.RW ? [] : ['ro'])],
+      options: specBindOptions(mount, recursiveReadOnly),
     };
   });
+}
+
+/** rbind/bind, the propagation, then ro/rro (nothing when writable): the order specs had. */
+function specBindOptions(mount: ContainerMount, support: RecursiveReadOnlySupport): string[] {
+  const [bindMode = 'rbind', access = 'rw', propagation = 'rprivate'] = bindMountOptions(
+    {
+      readOnly: !mount.RW,
+      propagation: (mount.Propagation || 'rprivate') as Propagation,
+      nonRecursive: mount.NonRecursive === true,
+      readOnlyNonRecursive: mount.ReadOnlyNonRecursive === true,
+      readOnlyForceRecursive: mount.ReadOnlyForceRecursive === true,
+    },
+    support,
+  );
+  return [bindMode, propagation, ...(access === 'rw' ? [] : [access])];
 }
 
 /** Docker's tmpfs defaults (noexec,nosuid,nodev) unless the user asked for exec/suid/dev. */

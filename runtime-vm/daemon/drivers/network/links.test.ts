@@ -58,6 +58,31 @@ describe('links', () => {
     ]);
   });
 
+  it('creates the namespace in the host batch, and reuses one a crash left', async () => {
+    const calls: string[] = [];
+    let failFirst = true;
+    const run = async (file: string, args: readonly string[], input?: string) => {
+      calls.push(
+        `${file} ${args.join(' ')}${input ? ` <<${input.trim().split('\n').join(' ; ')}` : ''}`,
+      );
+      if (failFirst && input?.startsWith('netns add')) {
+        failFirst = false;
+        throw new Error('Cannot create namespace file "/var/run/netns/ctr": File exists');
+      }
+      return '';
+    };
+    const iface = { name: 'eth0', address: '10.0.0.2', prefix: 24, mac: '02:42:0a:00:00:02' };
+    const hostEnd = await new Links(undefined, run).addVethEndpoint('br0', 'ctr', iface, {
+      createNamespace: true,
+    });
+    const link = `link add name ${hostEnd} type veth peer name eth0 netns ctr ; link set dev ${hostEnd} master br0 up`;
+    expect(calls.slice(0, 2)).toEqual([
+      `ip -batch - <<netns add ctr ; ${link}`,
+      `ip -batch - <<${link}`,
+    ]);
+    expect(calls[2]).toMatch(/^ip -n ctr -batch - <<link set dev lo up/);
+  });
+
   it('reuses a namespace left by a crash', async () => {
     const calls: string[] = [];
     const run = async (file: string, args: readonly string[]) => {

@@ -116,6 +116,7 @@ async function createEndpoint(
   state: ContainerNetworkState,
   network: NetworkRecord,
   config: EndpointSettingsInput | undefined,
+  createNamespace = false,
 ): Promise<EndpointRecord> {
   if (network.driver !== 'bridge' && network.driver !== 'macvlan') {
     throw new ForbiddenError(
@@ -181,13 +182,12 @@ async function createEndpoint(
   };
   try {
     if (network.driver === 'bridge') {
-      await ctx.links.addVethEndpoint(
-        network.bridgeName as string,
-        state.namespace,
-        iface,
-        !ctx.userlandProxy,
-      );
+      await ctx.links.addVethEndpoint(network.bridgeName as string, state.namespace, iface, {
+        hairpin: !ctx.userlandProxy,
+        createNamespace,
+      });
     } else {
+      if (createNamespace) await ctx.links.createNamespace(state.namespace, false);
       await ctx.links.addMacvlanEndpoint(
         network.parent as string,
         network.macvlanMode ?? 'bridge',
@@ -326,11 +326,12 @@ export async function attachContainer(
   }
   const wanted = wantedNetworks(ctx, mode, endpointsConfig);
   state.namespace = namespaceNameFor(ctx, containerId);
-  await ctx.links.createNamespace(state.namespace, wanted.length === 0);
+  // The first endpoint creates the namespace along with its link; none at all: loopback only.
+  if (wanted.length === 0) await ctx.links.createNamespace(state.namespace, true);
   ctx.containers.set(containerId, state);
   try {
-    for (const { network, config } of wanted) {
-      state.endpoints.push(await createEndpoint(ctx, state, network, config));
+    for (const [index, { network, config }] of wanted.entries()) {
+      state.endpoints.push(await createEndpoint(ctx, state, network, config, index === 0));
     }
     await ctx.store.saveContainer(state);
   } catch (error) {

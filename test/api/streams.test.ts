@@ -23,15 +23,18 @@ function inTerminal(
   command: string,
   rows: number,
   cols: number,
+  options: { stdinAtEof?: boolean } = {},
 ): Promise<{ output: string; code: number }> {
   const shell = `stty rows ${rows} cols ${cols}; docker -H unix://${berthd.socket} ${command}`;
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       'script',
       ['-qec', shell, '/dev/null'],
       { env: { ...process.env, DOCKER_CONFIG: cli.configDir }, timeout: 60_000 },
       (error, stdout) => resolve({ output: stdout, code: error ? Number(error.code ?? 1) : 0 }),
     );
+    // script then types a NUL into the terminal as soon as it starts.
+    if (options.stdinAtEof) child.stdin?.end();
   });
 }
 
@@ -177,6 +180,20 @@ describe('docker run and exec', () => {
     const result = await inTerminal('exec -it streams-main sh -c "stty size; exit 6"', 40, 120);
     expect(result.output).toContain('40 120');
     expect(result.code).toBe(6);
+  });
+
+  it('keeps the whole output of a short exec -it whose client types at once', async () => {
+    // `script` with stdin at EOF sends a NUL as soon as the exec starts; the output of a command
+    // that ends right away was lost in 2-6 runs of 16 before input got its own conmon socket.
+    const outputs: string[] = [];
+    for (let index = 0; index < 16; index++) {
+      const run = await inTerminal(`exec -it streams-main echo typed-${index}`, 24, 80, {
+        stdinAtEof: true,
+      });
+      outputs.push(run.output.replace(/\r/g, ''));
+    }
+    const expected = Array.from({ length: 16 }, (_, index) => `typed-${index}`);
+    expect(expected.filter((word, index) => !outputs[index]?.includes(word))).toEqual([]);
   });
 
   it('runs many execs into one container at once', async () => {

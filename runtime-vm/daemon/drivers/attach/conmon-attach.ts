@@ -4,6 +4,11 @@
 //
 // conmon closes the container's stdin when an attach connection reaches EOF, unless it was started
 // with --leave-stdin-open: callers choose that flag from Docker's StdinOnce.
+//
+// Output is read from a socket that never writes, and input goes through a second one opened on
+// first use: once a node-unix-socket socket has written, a peer that closes right after sending
+// makes it fail (EPIPE, EPERM, EBADF) and close without delivering what was still queued to read,
+// which lost the whole output of short `docker exec -it` runs whose stdin sent a byte.
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -74,11 +79,14 @@ export class ConmonAttachConnection extends EventEmitter<AttachConnectionEvents>
   static connect(path: string): Promise<ConmonAttachConnection> {
     return openSeqpacket(path).then((socket) => {
       const connection = new ConmonAttachConnection();
+      const input = new InputSocket(path);
       connection.transport = {
-        write: (data) =>
-          new Promise((resolve) => socket.write(data, 0, data.length, () => resolve())),
-        endInput: () => socket.end(),
-        release: () => socket.destroy(),
+        write: (data) => input.write(data),
+        endInput: () => input.end(),
+        release: () => {
+          socket.destroy();
+          input.destroy();
+        },
       };
       socket.on('data', (packet: Buffer) => {
         const parsed = parseAttachPacket(packet);
@@ -150,6 +158,51 @@ export class ConmonAttachConnection extends EventEmitter<AttachConnectionEvents>
   }
 }
 
+/**
+ * The writing side of an attach connection: its own socket, opened on first use. conmon sends it
+ * a copy of the output too, which is read and dropped; its errors end nothing (the output socket
+ * tells when the process is over).
+ */
+class InputSocket {
+  private socket: Promise<SeqpacketSocket> | undefined;
+  private destroyed = false;
+
+  constructor(private readonly path: string) {}
+
+  write(data: Buffer): Promise<void> {
+    if (this.destroyed) return Promise.resolve();
+    return this.open()
+      .then(
+        (socket) =>
+          new Promise<void>((resolve) => socket.write(data, 0, data.length, () => resolve())),
+      )
+      .catch(() => undefined);
+  }
+
+  /** EOF: conmon closes the process's stdin (unless --leave-stdin-open). */
+  end(): void {
+    if (this.destroyed) return;
+    this.open()
+      .then((socket) => socket.end())
+      .catch(() => undefined);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    void this.socket?.then((socket) => socket.destroy()).catch(() => undefined);
+  }
+
+  private open(): Promise<SeqpacketSocket> {
+    this.socket ??= openSeqpacket(this.path).then((socket) => {
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      if (this.destroyed) socket.destroy();
+      return socket;
+    });
+    return this.socket;
+  }
+}
+
 function openSeqpacket(path: string): Promise<SeqpacketSocket> {
   return new Promise((resolve, reject) => {
     const socket = new SeqpacketSocket();
@@ -183,6 +236,8 @@ class SharedAttach {
   private inputEnded = false;
   private ended = false;
 
+  private readonly input: InputSocket;
+
   private constructor(
     private readonly path: string,
     private readonly socket: SeqpacketSocket,
@@ -193,6 +248,7 @@ class SharedAttach {
      */
     private readonly holdsStdin: boolean,
   ) {
+    this.input = new InputSocket(path);
     socket.on('data', (packet: Buffer) => {
       const parsed = parseAttachPacket(packet);
       if (!parsed) return;
@@ -228,7 +284,7 @@ class SharedAttach {
         // Later clients' input has nowhere to go: conmon closed the stdin.
         if (this.inputEnded || this.ended) return;
         this.inputEnded = true;
-        this.socket.end();
+        this.input.end();
       },
       release: () => {
         this.clients.delete(client);
@@ -239,13 +295,14 @@ class SharedAttach {
 
   private write(data: Buffer): Promise<void> {
     if (this.inputEnded || this.ended) return Promise.resolve();
-    return new Promise((resolve) => this.socket.write(data, 0, data.length, () => resolve()));
+    return this.input.write(data);
   }
 
   private end(): void {
     if (this.ended) return;
     this.ended = true;
     this.socket.destroy();
+    this.input.destroy();
     const opening = SharedAttach.byPath.get(this.path);
     void opening?.then((shared) => {
       if (shared === this && SharedAttach.byPath.get(this.path) === opening)

@@ -144,10 +144,16 @@ export class ContainerRunner {
     const timer = phaseTimer();
     try {
       const hostname = hostnameOf(record);
-      const network = await this.environment.attachNetwork(record, hostname);
-      timer.mark('network');
-      await rootfs.mount(layerPaths, paths.dataDir(id), rootfsPath);
-      timer.mark('rootfs');
+      // Independent, and each waits on its own processes (ip, mount): side by side. Both settle
+      // before a failure is handled, so the cleanup below never races a mount still under way.
+      const [attached, mounted] = await Promise.allSettled([
+        this.environment.attachNetwork(record, hostname),
+        rootfs.mount(layerPaths, paths.dataDir(id), rootfsPath),
+      ]);
+      if (attached.status === 'rejected') throw attached.reason;
+      if (mounted.status === 'rejected') throw mounted.reason;
+      const network = attached.value;
+      timer.mark('network+rootfs');
       const preparedMounts = await this.environment.prepareVolumes(record, rootfsPath);
       const user = await this.resolveUser(rootfsPath, record.Config.User ?? '');
       if (record.Config.WorkingDir) {

@@ -14,6 +14,7 @@ import { busyboxImage } from '../fixtures/images';
 import { startRegistryWithFixtures, type TestRegistry } from '../fixtures/registry';
 import { startBerthd, type RunningBerthd } from './helpers/berthd';
 import { DockerCli } from './helpers/docker-cli';
+import { eventually } from './helpers/eventually';
 
 let registry: TestRegistry;
 let berthd: RunningBerthd;
@@ -46,7 +47,10 @@ function tarOf(name: string, content: string): Buffer {
   return execFileSync('tar', ['-C', dir, '-cf', '-', name]);
 }
 
-/** Mount points under berthd's folders (the file-access view must be gone after each call). */
+/**
+ * Mount points under berthd's folders. A view goes after each call, once the stream that used
+ * it has ended, which can be just after the client has read the last byte.
+ */
 function mountsUnderBerthd(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -107,7 +111,7 @@ describe('docker cp and volumes', () => {
     await cli.ok(['container', 'cp', `${helper.id}:/browse/hello.txt`, scratch]);
     expect(readFileSync(join(scratch, 'hello.txt'), 'utf8')).toBe('hello\n');
     expect((await helper.inspect()).State.Status).toBe('created');
-    expect(mountsUnderBerthd()).toEqual([]);
+    await eventually(() => mountsUnderBerthd().length === 0, 'the file views are unmounted');
     await helper.remove({ v: false });
     expect((await docker.getVolume('filled').inspect()).Name).toBe('filled');
   });
@@ -159,7 +163,7 @@ describe('docker cp and volumes', () => {
     ).toBe('host data\n');
     await container.putArchive(tarOf('from-cp.txt', 'copied in\n'), { path: '/deep/bind/here' });
     expect(readFileSync(join(source, 'from-cp.txt'), 'utf8')).toBe('copied in\n');
-    expect(mountsUnderBerthd()).toEqual([]);
+    await eventually(() => mountsUnderBerthd().length === 0, 'the file views are unmounted');
     await container.remove();
   });
 
@@ -179,7 +183,36 @@ describe('docker cp and volumes', () => {
     const output = await readAll((await exec.start({})) as unknown as Readable);
     expect(output.toString()).toContain('while running');
     expect(containerMounts()).toBe(before);
-    expect(mountsUnderBerthd()).toEqual([]);
+    await eventually(() => mountsUnderBerthd().length === 0, 'the file views are unmounted');
+    await running.remove({ force: true });
+  });
+
+  it("reads a started container's /etc/hosts, resolv.conf and hostname as it sees them", async () => {
+    const running = await docker.createContainer({
+      Image: image,
+      Hostname: 'files-tab',
+      Cmd: ['sleep', '300'],
+      HostConfig: { ExtraHosts: ['registry.example:192.0.2.7'] },
+    });
+    await running.start();
+    const inside = async (file: string) => {
+      const exec = await running.exec({ Cmd: ['cat', file], AttachStdout: true, Tty: true });
+      return (await readAll((await exec.start({ Tty: true })) as unknown as Readable)).toString();
+    };
+    for (const [path, name] of [
+      ['/etc/hosts', 'hosts'],
+      ['/etc/hostname', 'hostname'],
+      ['/etc/resolv.conf', 'resolv.conf'],
+    ] as const) {
+      const seen = (await inside(path)).replace(/\r\n/g, '\n');
+      expect(tarMember(await archiveOf(running, path), name)).toBe(seen);
+    }
+    expect(tarMember(await archiveOf(running, '/etc/hosts'), 'hosts')).toContain(
+      '192.0.2.7\tregistry.example',
+    );
+    // A listing of /etc (the Files tab) shows them with their real size.
+    expect(tarMember(await archiveOf(running, '/etc'), 'etc/hostname')).toBe('files-tab\n');
+    await eventually(() => mountsUnderBerthd().length === 0, 'the file views are unmounted');
     await running.remove({ force: true });
   });
 
@@ -265,7 +298,7 @@ describe('docker cp and volumes', () => {
     const names = tarNames(exported);
     expect(names).toContain('./bin/busybox');
     expect(names.some((name) => name.includes('hello.txt'))).toBe(false);
-    expect(mountsUnderBerthd()).toEqual([]);
+    await eventually(() => mountsUnderBerthd().length === 0, 'the file views are unmounted');
     await container.remove();
   });
 });

@@ -17,15 +17,18 @@ import {
 import {
   archiveMounts,
   containerPathOf,
+  hostFileMountPoints,
   mountHolding,
   openMountedView,
   type ArchiveMount,
+  type MountPointLike,
 } from './container-file-mounts';
 import type { ContainerStore } from './container-store';
 import { resolveInRoot } from './resolve-in-root';
 import type { ContainerRegistry } from './registry';
 import { berthMountPoints } from './spec/build-spec';
 import { mountsOf } from './container-views';
+import { zeroTime } from './status-text';
 import type { ContainerRecord } from './types';
 
 export interface TarStream {
@@ -33,6 +36,9 @@ export interface TarStream {
   /** Settles when the stream has ended (or failed). */
   done: Promise<void>;
 }
+
+/** Whether a file operation sees the container's mounts; `path` lets the host files in. */
+type MountChoice = { withMounts: boolean; path?: string };
 
 export interface FileAccessDeps {
   registry: ContainerRegistry;
@@ -81,10 +87,14 @@ export class ContainerFileAccess {
 
   async stat(ref: string, path: string): Promise<PathStat> {
     const record = this.deps.registry.get(ref);
-    return this.withRootfs(record, async (root) => {
-      const { hostPath: _hostPath, ...stat } = await statPath(root, path, record.Id);
-      return stat;
-    });
+    return this.withRootfs(
+      record,
+      async (root) => {
+        const { hostPath: _hostPath, ...stat } = await statPath(root, path, record.Id);
+        return stat;
+      },
+      { withMounts: true, path },
+    );
   }
 
   /** docker cp out: the stat (for the header) and a tar of the path. */
@@ -108,6 +118,7 @@ export class ContainerFileAccess {
         return tarDirectory(dirname(hostPath), [basename(hostPath)]);
       },
       signal,
+      { withMounts: true, path },
     );
     this.deps.registry.emit(record, 'archive-path');
     return { ...tar, stat: stat as PathStat };
@@ -122,15 +133,19 @@ export class ContainerFileAccess {
   ): Promise<void> {
     const record = this.deps.registry.get(ref);
     const scratchDir = join(this.deps.store.dir(record.Id), 'scratch');
-    await this.withRootfs(record, async (root, mounts) => {
-      // As dockerd: a read-only volume refuses, and so does a read-only rootfs outside volumes.
-      const target = containerPathOf(root, await resolveInRoot(root, path));
-      const holder = mountHolding(mounts, target);
-      if (holder?.readOnly) throw new ForbiddenError('mounted volume is marked read-only');
-      if (!holder && record.HostConfig.ReadonlyRootfs)
-        throw new ForbiddenError('container rootfs is marked read-only');
-      await extractInto(root, path, record.Id, body, { ...options, scratchDir });
-    });
+    await this.withRootfs(
+      record,
+      async (root, mounts) => {
+        // As dockerd: a read-only volume refuses, and so does a read-only rootfs outside volumes.
+        const target = containerPathOf(root, await resolveInRoot(root, path));
+        const holder = mountHolding(mounts, target);
+        if (holder?.readOnly) throw new ForbiddenError('mounted volume is marked read-only');
+        if (!holder && record.HostConfig.ReadonlyRootfs)
+          throw new ForbiddenError('container rootfs is marked read-only');
+        await extractInto(root, path, record.Id, body, { ...options, scratchDir });
+      },
+      { withMounts: true, path },
+    );
     this.deps.registry.emit(record, 'extract-to-dir');
   }
 
@@ -141,7 +156,7 @@ export class ContainerFileAccess {
   private withRootfs<T>(
     record: ContainerRecord,
     use: RootfsUse<T>,
-    options: { withMounts: boolean } = { withMounts: true },
+    options: MountChoice = { withMounts: true },
   ): Promise<T> {
     return this.deps.registry.withLock(record.Id, async () => {
       const root = this.deps.rootfsPath(record.Id);
@@ -152,7 +167,7 @@ export class ContainerFileAccess {
         await this.deps.rootfs.mount(record.LayerPaths, this.deps.store.dir(record.Id), root);
       }
       try {
-        const mounts = options.withMounts ? await this.mountsFor(record, root) : [];
+        const mounts = options.withMounts ? await this.mountsFor(record, root, options.path) : [];
         if (mounts.length === 0) return await use(root, mounts);
         const view = await openMountedView(root, this.deps.viewPath(record.Id), mounts);
         try {
@@ -166,13 +181,23 @@ export class ContainerFileAccess {
     });
   }
 
-  /** The binds and volumes docker cp sees; a never-started container gets its volumes now. */
-  private async mountsFor(record: ContainerRecord, root: string): Promise<ArchiveMount[]> {
+  /**
+   * The binds and volumes docker cp sees (a never-started container gets its volumes now), and
+   * for a started one the host files when `path` reaches them.
+   */
+  private async mountsFor(
+    record: ContainerRecord,
+    root: string,
+    path: string | undefined,
+  ): Promise<ArchiveMount[]> {
     if (!record.MountPoints && !record.State.Running && this.deps.prepareVolumes) {
       await this.deps.prepareVolumes(record, root);
       await this.deps.registry.save(record);
     }
-    return archiveMounts(mountsOf(record));
+    const points = mountsOf(record);
+    if (path === undefined || record.State.StartedAt === zeroTime) return archiveMounts(points);
+    const taken = new Set(points.map((point) => String((point as MountPointLike).Destination)));
+    return archiveMounts([...points, ...hostFileMountPoints(record, path, taken)]);
   }
 
   /** Like withRootfs, for a stream: the mounts are held until the stream is over. */
@@ -180,7 +205,7 @@ export class ContainerFileAccess {
     record: ContainerRecord,
     open: (root: string) => Promise<TarStream>,
     signal?: AbortSignal,
-    options: { withMounts: boolean } = { withMounts: true },
+    options: MountChoice = { withMounts: true },
   ): Promise<TarStream> {
     let handOver!: (value: TarStream) => void;
     const opened = new Promise<TarStream>((resolve) => (handOver = resolve));

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { archiveMounts, containerPathOf, mountHolding } from './container-file-mounts';
+import {
+  archiveMounts,
+  containerPathOf,
+  hostFileMountPoints,
+  mountHolding,
+} from './container-file-mounts';
 
 describe('archiveMounts', () => {
   it('keeps binds and volumes with host sources, parents first, and drops tmpfs', () => {
@@ -46,5 +51,32 @@ describe('containerPathOf', () => {
   it('turns a host path under the root into the container path', () => {
     expect(containerPathOf('/run/c/view', '/run/c/view/etc/passwd')).toBe('/etc/passwd');
     expect(containerPathOf('/run/c/view', '/run/c/view')).toBe('/');
+  });
+});
+
+describe('hostFileMountPoints', () => {
+  const files = {
+    HostsPath: '/c/hosts',
+    ResolvConfPath: '/c/resolv.conf',
+    HostnamePath: '/c/hostname',
+  };
+  const destinations = (path: string, taken: string[] = []) =>
+    hostFileMountPoints(files, path, new Set(taken)).map((point) => point.Destination);
+
+  it('adds the host files for paths that reach them, and only those', () => {
+    const all = ['/etc/resolv.conf', '/etc/hostname', '/etc/hosts'];
+    expect(destinations('/')).toEqual(all);
+    expect(destinations('etc/')).toEqual(all);
+    expect(destinations('/etc/.')).toEqual(all);
+    expect(destinations('/etc/hosts')).toEqual(['/etc/hosts']);
+    expect(destinations('/usr/bin')).toEqual([]);
+    expect(destinations('/etc/passwd')).toEqual([]);
+  });
+
+  it('leaves out a destination a user mount already covers', () => {
+    expect(destinations('/etc', ['/etc/resolv.conf'])).toEqual(['/etc/hostname', '/etc/hosts']);
+    expect(hostFileMountPoints(files, '/etc/hosts', new Set())).toEqual([
+      { Type: 'bind', Source: '/c/hosts', Destination: '/etc/hosts', RW: true },
+    ]);
   });
 });

@@ -18,11 +18,41 @@ export interface ArchiveMount {
   readOnly: boolean;
 }
 
-interface MountPointLike {
+export interface MountPointLike {
   Type?: unknown;
   Source?: unknown;
   Destination?: unknown;
   RW?: unknown;
+}
+
+/** The files a started container gets bind-mounted over its image's, as runc mounts them. */
+export interface HostFiles {
+  HostsPath: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+}
+
+/**
+ * The host files as Mounts[]-like entries, for a path that can reach them (the root, /etc, or
+ * the file itself), so docker cp and the Files tab read what the container reads. Left out when
+ * a user mount already covers the destination, as in the runtime spec; and for other paths, so
+ * they cost no mount.
+ */
+export function hostFileMountPoints(
+  files: HostFiles,
+  containerPath: string,
+  taken: ReadonlySet<string>,
+): MountPointLike[] {
+  const path = posix.normalize(`/${containerPath}`).replace(/(.)\/\.?$/, '$1');
+  const entries: [string, string][] = [
+    ['/etc/resolv.conf', files.ResolvConfPath],
+    ['/etc/hostname', files.HostnamePath],
+    ['/etc/hosts', files.HostsPath],
+  ];
+  return entries
+    .filter(([destination]) => !taken.has(destination))
+    .filter(([destination]) => path === '/' || path === '/etc' || path === destination)
+    .map(([Destination, Source]) => ({ Type: 'bind', Source, Destination, RW: true }));
 }
 
 /**

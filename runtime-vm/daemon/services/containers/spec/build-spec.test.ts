@@ -66,6 +66,20 @@ describe('buildSpec defaults', () => {
     expect(spec.linux.resources?.devices).toEqual([{ allow: false, access: 'rwm' }]);
   });
 
+  it('passes HostConfig.Annotations to the runtime, keeping its own id annotation', () => {
+    const annotated = buildSpec(
+      input({
+        hostConfig: {
+          Annotations: { 'com.example.team': 'web', 'org.berth.container.id': 'forged', n: 1 },
+        },
+      }),
+    );
+    expect(annotated.annotations).toEqual({
+      'com.example.team': 'web',
+      'org.berth.container.id': 'c'.repeat(64),
+    });
+  });
+
   it('mounts the generated host files and a 64 MiB /dev/shm', () => {
     expect(mountAt(spec, '/etc/hosts')?.source).toBe('/data/hosts');
     expect(mountAt(spec, '/etc/resolv.conf')?.source).toBe('/data/resolv.conf');

@@ -350,7 +350,8 @@ export function buildSpec(input: SpecInput): OciSpec {
       },
       sysctl: sysctls(host, input.network),
     },
-    annotations: { 'org.berth.container.id': input.id },
+    // HostConfig.Annotations reach the runtime, as in dockerd (API 1.43).
+    annotations: { ...stringRecord(host['Annotations']), 'org.berth.container.id': input.id },
   };
   if (privileged && input.hostDevices) spec.linux.devices = [...input.hostDevices];
   if (!privileged) {
@@ -361,4 +362,14 @@ export function buildSpec(input: SpecInput): OciSpec {
     else if (security.seccomp !== 'unconfined') spec.linux.seccomp = security.seccomp;
   }
   return spec;
+}
+
+/** The string-valued entries of a JSON object (annotations from the API may hold anything). */
+function stringRecord(value: unknown): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
 }

@@ -125,7 +125,8 @@ afterAll(async () => {
     await service.remove(summary.Id, { force: true });
   }
   service.close();
-  expect(ourMounts()).toEqual([]);
+  // Auto-removals finish their unmounts in the background.
+  await vi.waitFor(() => expect(ourMounts()).toEqual([]));
   // runc forgets exited containers in the background, off the exit's critical path.
   await vi.waitFor(() => expect(runcIds()).toEqual([]));
   rmSync(root, { recursive: true, force: true });
@@ -156,7 +157,8 @@ describe('lifecycle on real runc', () => {
       .filter((e) => e.Actor.ID === id)
       .map((e) => e.Action);
     expect(actions).toEqual(['create', 'start', 'die']);
-    expect(ourMounts()).toEqual([]);
+    // The exit is reported first; the unmount and the runc delete follow in the background.
+    await vi.waitFor(() => expect(ourMounts()).toEqual([]));
     await vi.waitFor(() => expect(runcIds()).toEqual([]));
     await service.remove(id);
   });

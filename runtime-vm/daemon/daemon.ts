@@ -49,6 +49,16 @@ export interface RunningDaemon {
   stop(graceMs?: number): Promise<void>;
 }
 
+export interface StartupOrder {
+  /**
+   * Listen before the slow start-up work (image store, volumes, networks with their bridges and
+   * iptables, re-adopted containers, build cache) and answer `/_ping` at once; every other request
+   * waits until that work is done. The VM's init asks for this: under emulation each `ip` and
+   * `iptables` run costs a few hundred ms, and the host only needs to know the engine is coming.
+   */
+  listenBeforeInit?: boolean;
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -70,7 +80,11 @@ async function claimPidfile(path: string): Promise<void> {
   await writeFile(path, `${process.pid}\n`);
 }
 
-export async function startDaemon(options: DaemonOptions, logger: Logger): Promise<RunningDaemon> {
+export async function startDaemon(
+  options: DaemonOptions,
+  logger: Logger,
+  order: StartupOrder = {},
+): Promise<RunningDaemon> {
   await mkdir(options.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(options.execRoot, { recursive: true, mode: 0o711 });
   // Before touching any state (bridges, iptables, re-adopted containers): is another berthd here?
@@ -79,7 +93,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   // Undo steps for a start-up that fails half-way, newest first.
   const undo: Array<() => unknown> = [() => rm(options.pidfile, { force: true })];
   try {
-    return await assemble(options, logger, undo);
+    return await assemble(options, logger, undo, order);
   } catch (error) {
     for (const step of undo.reverse()) {
       await Promise.resolve()
@@ -96,6 +110,7 @@ async function assemble(
   options: DaemonOptions,
   logger: Logger,
   undo: Array<() => unknown>,
+  order: StartupOrder,
 ): Promise<RunningDaemon> {
   const events = new EventBus();
   const registry = new RegistryClient({
@@ -111,7 +126,6 @@ async function assemble(
     logger: logger.child({ component: 'images' }),
     tmpRoot: join(options.dataRoot, 'image', 'tmp'),
   });
-  await images.init();
   const runtimeFeatures = new RuntimeFeatureProbe(options.runtimePath);
   const system = new SystemService({
     dataRoot: options.dataRoot,
@@ -123,7 +137,6 @@ async function assemble(
     runtime: runtimeFeatures,
     defaultAddressPools: options.defaultAddressPools,
   });
-  await system.init();
 
   const volumes = new VolumeService({
     dataRoot: options.dataRoot,
@@ -131,7 +144,6 @@ async function assemble(
     logger,
     recursiveReadOnly: () => runtimeFeatures.recursiveReadOnly(),
   });
-  await volumes.start();
   const networks = new NetworkService({
     dataRoot: options.dataRoot,
     events,
@@ -141,7 +153,6 @@ async function assemble(
     userlandProxy: options.userlandProxy,
   });
   undo.push(() => networks.shutdown());
-  await networks.start();
   const containers = new ContainerService({
     dataRoot: options.dataRoot,
     execRoot: options.execRoot,
@@ -154,7 +165,6 @@ async function assemble(
     runtimePath: options.runtimePath,
   });
   undo.push(() => containers.close());
-  await containers.init();
   const build = new BuildService({
     dataRoot: options.dataRoot,
     images,
@@ -163,8 +173,25 @@ async function assemble(
     overlay: new OverlayRootfs(),
     logger: logger.child({ component: 'build' }),
   });
-  await build.init();
   system.attachBuildCache(build);
+  // The services are built without I/O above; their state is loaded (and bridges, iptables and
+  // re-adopted containers restored) here, in this order.
+  const initialise = async (): Promise<void> => {
+    await images.init();
+    await system.init();
+    await volumes.start();
+    await networks.start();
+    await containers.init();
+    await build.init();
+  };
+  // Early listening: the work starts once the sockets are open (its subprocesses would only
+  // slow the way there), and requests wait for it behind `initialised`.
+  let listening: () => void = () => undefined;
+  const initialised = order.listenBeforeInit
+    ? new Promise<void>((resolve) => (listening = resolve)).then(initialise)
+    : undefined;
+  initialised?.catch(() => undefined); // awaited below, after the listeners are open
+  if (!initialised) await initialise();
   // exec runs inside containers through the same runc root and socket dir as the runtime driver.
   const exec = new ExecService({
     containers,
@@ -203,7 +230,7 @@ async function assemble(
   system.attachVolumes(volumes);
 
   const shutdown = new AbortController();
-  const routes: Route[] = [
+  const allRoutes: Route[] = [
     ...systemRoutes(system),
     ...eventsRoutes(events, { shutdown: shutdown.signal }),
     ...imagesRoutes(images),
@@ -216,6 +243,19 @@ async function assemble(
     ...networksRoutes(networks),
     ...buildRoutes(build),
   ];
+  const routes = initialised
+    ? allRoutes.map((route) =>
+        route.path === '/_ping'
+          ? route
+          : {
+              ...route,
+              handler: async (ctx: Parameters<Route['handler']>[0]) => {
+                await initialised;
+                return route.handler(ctx);
+              },
+            },
+      )
+    : allRoutes;
   const server = createApiServer({
     routes,
     logger: logger.child({ component: 'api' }),
@@ -228,6 +268,12 @@ async function assemble(
     tls: options.tls,
     log: logger,
   });
+  if (initialised) {
+    undo.push(() => Promise.all(listeners.map((listener) => listener.close())));
+    logger.info('listening before start-up work; requests other than /_ping wait for it');
+    listening();
+    await initialised;
+  }
   events.emit({
     Type: 'daemon',
     Action: 'start',

@@ -16,18 +16,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ level: options.logLevel });
-  let daemon;
-  try {
-    daemon = await startDaemon(options, logger);
-  } catch (error) {
-    logger.error('failed to start', { error: errorMessage(error) });
-    process.exit(1);
-  }
-  logger.info('berthd ready', {
-    hosts: options.hosts,
-    dataRoot: options.dataRoot,
-    pid: process.pid,
-  });
+  // The bundled VM's init sets this (see StartupOrder): /_ping first, the rest when ready.
+  const listenBeforeInit = process.env['BERTHD_LISTEN_BEFORE_INIT'] === '1';
+  const starting = startDaemon(options, logger, { listenBeforeInit });
   let signals = 0;
   const shutdown = (signal: string) => {
     // Like dockerd: a repeated signal is not impatience enough to skip cleanup; a third one is.
@@ -41,8 +32,8 @@ async function main(): Promise<void> {
       return;
     }
     logger.info('shutting down', { signal });
-    daemon
-      .stop()
+    starting
+      .then((daemon) => daemon.stop())
       .then(() => {
         logger.info('stopped');
         process.exit(0);
@@ -52,8 +43,25 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  const handleSignals = () => {
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  };
+  // Listening early, requests can be in flight before start-up ends: a signal then drains them
+  // once it has ended instead of killing berthd mid-request.
+  if (listenBeforeInit) handleSignals();
+  try {
+    await starting;
+  } catch (error) {
+    logger.error('failed to start', { error: errorMessage(error) });
+    process.exit(1);
+  }
+  logger.info('berthd ready', {
+    hosts: options.hosts,
+    dataRoot: options.dataRoot,
+    pid: process.pid,
+  });
+  if (!listenBeforeInit) handleSignals();
 }
 
 void main();

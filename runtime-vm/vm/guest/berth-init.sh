@@ -1,9 +1,11 @@
-#!/bin/sh
+#!/bin/busybox sh
 # The real root's init: the mounts every later process needs, the data disk, and berthd started
 # at once, in parallel with the agent (two Node start-ups side by side instead of one after the
 # other: the largest share of boot time under emulation). Then tini as PID 1 (it reaps the
 # orphans conmon leaves when it double-forks) runs the agent, which adopts berthd by its pid file
 # and supervises it from there.
+# busybox sh runs mount, mkdir, ln, cmp and the rest as its own applets: no fork+exec of a
+# dynamically linked binary for each (each costs a tenth of a second or more under emulation).
 set -u
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
@@ -26,12 +28,22 @@ hostname berth
 # this fails the agent tries again and reports why.
 data_device=''
 for serial in /sys/block/vd*/serial; do
-  [ "$(cat "$serial" 2>/dev/null)" = '@DATA_SERIAL@' ] && data_device="/dev/$(basename "$(dirname "$serial")")"
+  value=''
+  read -r value < "$serial" 2>/dev/null
+  if [ "$value" = '@DATA_SERIAL@' ]; then
+    disk=${serial%/serial}
+    data_device="/dev/${disk##*/}"
+  fi
 done
 if [ -n "$data_device" ]; then
-  if [ -z "$(blkid -p -s TYPE -o value "$data_device" 2>/dev/null)" ]; then
-    mkfs.ext4 -q -F -L berth-data -E lazy_itable_init=1,lazy_journal_init=1 "$data_device" &&
+  # Blank means zeros in the first 128 KiB (where every filesystem and partition table keeps its
+  # signature): a disk with anything on it is never formatted over. No discard: the disk is new.
+  if cmp -s -n 131072 "$data_device" /dev/zero; then
+    read -r mkfs_started _ < /proc/uptime
+    mkfs.ext4 -q -F -L berth-data -E lazy_itable_init=1,lazy_journal_init=1,nodiscard "$data_device" &&
       touch /run/berth-agent/data-formatted
+    read -r mkfs_done _ < /proc/uptime
+    export BERTH_MKFS_FROM_S="$mkfs_started" BERTH_MKFS_TO_S="$mkfs_done"
   fi
   mkdir -p '@DATA_ROOT@'
   if mount -t ext4 -o noatime "$data_device" '@DATA_ROOT@'; then
@@ -48,7 +60,10 @@ if [ -n "$data_device" ]; then
       IFS=$old_ifs
     fi
     set +f
-    NODE_ENV=production /usr/local/bin/node /opt/berth/berthd.mjs "$@" &
+    read -r berthd_launched _ < /proc/uptime
+    export BERTH_BERTHD_LAUNCH_S="$berthd_launched"
+    # Listening (answering /_ping) before networks and iptables are programmed: see daemon.ts.
+    BERTHD_LISTEN_BEFORE_INIT=1 NODE_ENV=production /usr/local/bin/node /opt/berth/berthd.mjs "$@" &
     echo $! > /run/berth-agent/berthd.pid
   fi
 fi

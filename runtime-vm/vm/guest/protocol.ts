@@ -9,6 +9,10 @@ export interface BootTimes {
   switchRootS: number;
   /** berth-init finished its mounts and started tini and the agent. */
   initDoneS: number;
+  /** Seconds berth-init spent formatting the data disk (0 when it was formatted already). */
+  mkfsS?: number;
+  /** berth-init started berthd (0 when it could not: the agent starts it later). */
+  berthdLaunchS?: number;
   /** The agent's first line of JavaScript ran. */
   agentStartS: number;
   /** Of which Node's own start-up (process start to first line), in seconds. */

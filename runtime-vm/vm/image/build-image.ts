@@ -15,6 +15,7 @@ import {
   writeFileSync,
   copyFileSync,
   chmodSync,
+  appendFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,6 +178,7 @@ export async function buildGuestImage(options: BuildImageOptions = {}): Promise<
       .replaceAll('@DATA_SERIAL@', DATA_DISK_SERIAL)
       .replaceAll('@DATA_ROOT@', GUEST_DATA_ROOT);
     writeFileSync(join(rootStage, 'sbin/berth-init'), init, { mode: 0o755 });
+    addSocketGroup(rootStage);
 
     log('initramfs');
     const stage1Modules = await buildInitramfs({
@@ -297,6 +299,21 @@ async function bundleAgent(): Promise<Buffer> {
   const file = result.outputFiles[0];
   if (!file) throw new BuildStepError('esbuild produced no agent bundle');
   return Buffer.from(file.contents);
+}
+
+/**
+ * berthd's socket group, made at build time: berthd runs `groupadd` when it is missing, one more
+ * process start on the boot path (a few hundred ms under emulation).
+ */
+function addSocketGroup(root: string): void {
+  const groupFile = join(root, 'etc/group');
+  const groups = readFileSync(groupFile, 'utf8');
+  if (/^berth:/m.test(groups)) return;
+  const taken = new Set(groups.split('\n').map((line) => Number(line.split(':')[2])));
+  let gid = 999;
+  while (taken.has(gid)) gid--;
+  appendFileSync(groupFile, `berth:x:${gid}:\n`);
+  appendFileSync(join(root, 'etc/gshadow'), 'berth:!::\n');
 }
 
 /** An ext4 image made from a folder (no mount, no loop device); no journal: it is read-only. */

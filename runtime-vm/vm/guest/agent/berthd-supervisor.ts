@@ -88,7 +88,8 @@ export class BerthdSupervisor {
     const startedAt = Date.now();
     const child = spawn(this.command.node, [this.command.script, ...this.command.args], {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, NODE_ENV: 'production' },
+      // Answer /_ping while networks are programmed, as when berth-init starts it.
+      env: { ...process.env, NODE_ENV: 'production', BERTHD_LISTEN_BEFORE_INIT: '1' },
     });
     this.child = child;
     const generation = ++this.generation;

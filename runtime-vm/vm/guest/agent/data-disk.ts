@@ -97,7 +97,7 @@ export async function prepareDataDisk(
       '-L',
       'berth-data',
       '-E',
-      'lazy_itable_init=1,lazy_journal_init=1',
+      'lazy_itable_init=1,lazy_journal_init=1,nodiscard',
       device,
     ]);
   }

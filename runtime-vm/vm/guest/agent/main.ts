@@ -98,6 +98,8 @@ channel.send({
     stage1StartS: Number(process.env.BERTH_STAGE1_START_S ?? 0),
     switchRootS: Number(process.env.BERTH_SWITCH_ROOT_S ?? 0),
     initDoneS: Number(process.env.BERTH_INIT_DONE_S ?? 0),
+    mkfsS: Number(process.env.BERTH_MKFS_TO_S ?? 0) - Number(process.env.BERTH_MKFS_FROM_S ?? 0),
+    berthdLaunchS: Number(process.env.BERTH_BERTHD_LAUNCH_S ?? 0),
     agentStartS,
     agentNodeStartupS,
   },

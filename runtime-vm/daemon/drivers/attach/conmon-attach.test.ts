@@ -45,16 +45,20 @@ describe('conmon attach protocol', () => {
     expect(parseAttachPacket(Buffer.from([2]))).toBeUndefined();
   });
 
-  it('demultiplexes output, sends input raw, and half-closes on endInput', async () => {
+  it('reads output from one socket, sends input raw through a second, and half-closes it on endInput', async () => {
     const received: Buffer[] = [];
+    const sockets: SeqpacketSocket[] = [];
     let sawInputEnd = false;
     const path = fakeConmon((socket) => {
+      sockets.push(socket);
+      // conmon sends the output to every attach socket.
       socket.write(Buffer.from([2, ...Buffer.from('out')]));
       socket.write(Buffer.from([3, ...Buffer.from('err')]));
       socket.on('data', (data: Buffer) => received.push(data));
       socket.on('end', () => {
+        // EOF closes the process's stdin; it ends, and conmon closes every attach socket.
         sawInputEnd = true;
-        socket.end();
+        for (const peer of sockets) peer.end();
       });
     });
     const connection = await ConmonAttachConnection.connect(path);
@@ -67,16 +71,15 @@ describe('conmon attach protocol', () => {
     expect(output).toEqual(['stdout:out', 'stderr:err']);
     expect(Buffer.concat(received).toString()).toBe('input');
     expect(sawInputEnd).toBe(true);
+    expect(sockets).toHaveLength(2);
   });
 
-  it('shares one socket per container: clients leaving never close stdin, endInput does', async () => {
-    let connections = 0;
+  it('shares one output and one input socket per container: clients leaving never close stdin, endInput does', async () => {
+    const peers: SeqpacketSocket[] = [];
     const received: Buffer[] = [];
     let sawInputEnd = false;
-    let peer: SeqpacketSocket | undefined;
     const path = fakeConmon((socket) => {
-      connections++;
-      peer = socket;
+      peers.push(socket);
       socket.on('data', (data: Buffer) => received.push(data));
       socket.on('end', () => (sawInputEnd = true));
     });
@@ -86,7 +89,8 @@ describe('conmon attach protocol', () => {
     watcher.on('output', (_stream, data) => seen.push(`watcher:${data.toString()}`));
     typist.on('output', (_stream, data) => seen.push(`typist:${data.toString()}`));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    peer!.write(Buffer.from([2, ...Buffer.from('hi')]));
+    expect(peers).toHaveLength(1); // the input socket opens with the first input
+    peers[0]!.write(Buffer.from([2, ...Buffer.from('hi')]));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen.sort()).toEqual(['typist:hi', 'watcher:hi']);
     watcher.destroy();
@@ -97,10 +101,10 @@ describe('conmon attach protocol', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sawInputEnd).toBe(true);
     expect(Buffer.concat(received).toString()).toBe('typed');
-    expect(connections).toBe(1);
-    // conmon closing the socket (the container exited) ends every client.
+    expect(peers).toHaveLength(2);
+    // conmon closing the sockets (the container exited) ends every client.
     const ended = new Promise<void>((resolve) => typist.once('end', resolve));
-    peer!.end();
+    for (const peer of peers) peer.end();
     await ended;
   });
 

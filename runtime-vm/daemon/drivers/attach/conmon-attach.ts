@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { SeqpacketSocket } from 'node-unix-socket';
+import type { SeqpacketSocket } from 'node-unix-socket';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -203,7 +203,15 @@ class InputSocket {
   }
 }
 
-function openSeqpacket(path: string): Promise<SeqpacketSocket> {
+/**
+ * The native addon loads on the first attach, not with berthd: loading it is a quarter of a
+ * second or more of the VM's boot under emulation, and most starts never attach.
+ */
+let addon: Promise<typeof import('node-unix-socket')> | undefined;
+
+async function openSeqpacket(path: string): Promise<SeqpacketSocket> {
+  addon ??= import('node-unix-socket');
+  const { SeqpacketSocket } = await addon;
   return new Promise((resolve, reject) => {
     const socket = new SeqpacketSocket();
     const onError = (error: Error) => {

@@ -48,13 +48,15 @@ import {
   disconnectLive,
   dnsRecords,
   findNetwork,
+  validateEndpointConfig,
+  type AttachResult,
+} from './endpoints';
+import {
   publishContainerPorts,
   publishedPortsOf,
   releasePorts,
   reopenPorts,
-  validateEndpointConfig,
-  type AttachResult,
-} from './endpoints';
+} from './published-ports';
 
 export type { AttachResult, ContainerDirectory };
 

@@ -47,3 +47,34 @@ describe('OffThreadDigestingStream', () => {
     expect(digest).toBe(`sha256:${createHash('sha256').update(data).digest('hex')}`);
   });
 });
+
+describe('OffThreadDigestingStream in coalescing mode', () => {
+  it('passes the bytes on in 1 MiB chunks, refilling a slot only after it was released', async () => {
+    const data = randomBytes(6 * 1024 * 1024 + 4321);
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < data.length; offset += 65_536)
+      chunks.push(data.subarray(offset, offset + 65_536));
+    const stream = new OffThreadDigestingStream({ coalesce: true });
+    const sizes: number[] = [];
+    const copies: Buffer[] = [];
+    await pipeline(
+      Readable.from(chunks),
+      stream,
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          sizes.push(chunk.length);
+          // Read the slot later, as a file write would: it must not have been refilled.
+          setTimeout(() => {
+            copies.push(Buffer.from(chunk));
+            stream.releaseChunk();
+            done();
+          }, 2);
+        },
+      }),
+    );
+    expect(await stream.digest()).toBe(`sha256:${createHash('sha256').update(data).digest('hex')}`);
+    expect(Buffer.concat(copies).equals(data)).toBe(true);
+    expect(sizes.slice(0, -1).every((size) => size === 1024 * 1024)).toBe(true);
+    expect(sizes.at(-1)).toBe(4321);
+  });
+});

@@ -52,7 +52,7 @@ function zstdDecompressor(): Duplex {
 export function createDecompressor(compression: Compression): Duplex {
   switch (compression) {
     case 'gzip': {
-      const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+      const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
       return gunzip;
     }
     case 'zstd':

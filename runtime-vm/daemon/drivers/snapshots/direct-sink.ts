@@ -4,22 +4,30 @@
 // collected as a small tar that GNU tar extracts afterwards. Entries arrive validated by
 // LayerTarRewriter: no `..`, no absolute paths, nothing under a symlink of this layer, and the
 // directory starts empty, so no path component can lead outside it.
+// Metadata calls (mkdir, symlink, chown...) are synchronous: each takes microseconds, while a
+// thread-pool round trip per call cost more than the call itself (a base layer has hundreds of
+// symlinks). Small writes are synchronous too; large ones go to the thread pool.
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
 import {
-  chmod,
-  chown,
-  link,
-  lchown,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  rm,
-  symlink,
-  utimes,
-} from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  write,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SystemError } from '../../errors';
 import type { EntrySink } from './layer-rewrite';
@@ -28,6 +36,26 @@ import { encodeHeader, paddingFor, type TarHeader, zeroBlock } from './tar-forma
 const createFlags =
   constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
+/** Writes at most this big happen inline; bigger ones would hold the event loop too long. */
+const inlineWriteBytes = 64 * 1024;
+
+function writeAll(fd: number, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const next = (offset: number) =>
+      write(fd, chunk, offset, chunk.length - offset, null, (error, written) => {
+        if (error) reject(error);
+        else if (offset + written < chunk.length) next(offset + written);
+        else resolve();
+      });
+    next(0);
+  });
+}
+
+function writeAllSync(fd: number, chunk: Buffer): void {
+  let offset = 0;
+  while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
+}
+
 interface SpecialEntry {
   path: string;
   parts: Buffer[];
@@ -35,7 +63,7 @@ interface SpecialEntry {
 }
 
 export class DirectExtractSink implements EntrySink {
-  private queue: Array<() => Promise<void>> = [];
+  private queue: Array<() => void | Promise<void>> = [];
   private readonly knownDirs = new Set<string>(['']);
   private readonly dirMeta = new Map<string, TarHeader>();
   /** Regular files this sink wrote (valid targets for fs hardlinks). */
@@ -43,7 +71,8 @@ export class DirectExtractSink implements EntrySink {
   private readonly specials: SpecialEntry[] = [];
   private readonly specialByPath = new Map<string, SpecialEntry>();
   private currentSpecial: SpecialEntry | undefined;
-  private file: FileHandle | undefined;
+  /** The regular file being written, as a descriptor. */
+  private file: number | undefined;
 
   constructor(private readonly root: string) {}
 
@@ -103,8 +132,10 @@ export class DirectExtractSink implements EntrySink {
       this.currentSpecial.parts.push(chunk);
       return;
     }
-    this.queue.push(async () => {
-      await (this.file as FileHandle).write(chunk);
+    this.queue.push(() => {
+      const fd = this.file as number;
+      if (chunk.length <= inlineWriteBytes) writeAllSync(fd, chunk);
+      else return writeAll(fd, chunk);
     });
   }
 
@@ -125,7 +156,10 @@ export class DirectExtractSink implements EntrySink {
   async settle(): Promise<void> {
     const work = this.queue;
     this.queue = [];
-    for (const step of work) await step();
+    for (const step of work) {
+      const pending = step();
+      if (pending) await pending;
+    }
   }
 
   /** Second and third phase: GNU tar for the special entries, then directory metadata. */
@@ -137,87 +171,92 @@ export class DirectExtractSink implements EntrySink {
     const dirs = [...this.dirMeta.entries()].sort(([a], [b]) => b.length - a.length);
     for (const [path, header] of dirs) {
       const target = this.abs(path);
-      await chown(target, header.uid, header.gid);
-      await chmod(target, header.mode & 0o7777);
-      await utimes(target, header.mtime, header.mtime);
+      chownSync(target, header.uid, header.gid);
+      chmodSync(target, header.mode & 0o7777);
+      utimesSync(target, header.mtime, header.mtime);
     }
   }
 
   /** Aborted or failed extraction: release the open file, if any. */
   async dispose(): Promise<void> {
     this.queue = [];
-    await this.file?.close().catch(() => undefined);
+    if (this.file !== undefined) {
+      try {
+        closeSync(this.file);
+      } catch {
+        // already failed: the directory is discarded
+      }
+    }
     this.file = undefined;
   }
 
-  private async ensureParent(path: string): Promise<void> {
+  private ensureParent(path: string): void {
     const parent = dirname(path) === '.' ? '' : dirname(path);
     if (this.knownDirs.has(parent)) return;
-    await mkdir(this.abs(parent), { recursive: true, mode: 0o755 });
+    mkdirSync(this.abs(parent), { recursive: true, mode: 0o755 });
     for (let p = parent; p !== '' && p !== '.'; p = dirname(p) === '.' ? '' : dirname(p)) {
       this.knownDirs.add(p);
     }
   }
 
-  private async removeExisting(path: string): Promise<void> {
+  private removeExisting(path: string): void {
     if (path === '') return;
     this.knownDirs.delete(path);
-    await rm(this.abs(path), { recursive: true, force: true });
+    rmSync(this.abs(path), { recursive: true, force: true });
   }
 
-  private async makeDir(path: string): Promise<void> {
+  private makeDir(path: string): void {
     if (this.knownDirs.has(path)) return;
-    await this.ensureParent(path);
+    this.ensureParent(path);
     try {
-      await mkdir(this.abs(path), { mode: 0o755 });
+      mkdirSync(this.abs(path), { mode: 0o755 });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const existing = await lstat(this.abs(path));
-      if (!existing.isDirectory()) {
-        await rm(this.abs(path), { force: true });
-        await mkdir(this.abs(path), { mode: 0o755 });
+      if (!lstatSync(this.abs(path)).isDirectory()) {
+        rmSync(this.abs(path), { force: true });
+        mkdirSync(this.abs(path), { mode: 0o755 });
       }
     }
     this.knownDirs.add(path);
   }
 
   /** Creates a fresh inode at `path`, replacing whatever an earlier entry put there. */
-  private async create<T>(path: string, make: () => Promise<T>): Promise<T> {
-    await this.ensureParent(path);
+  private create<T>(path: string, make: () => T): T {
+    this.ensureParent(path);
     try {
-      return await make();
+      return make();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      await this.removeExisting(path);
+      this.removeExisting(path);
       return make();
     }
   }
 
-  private async openFile(path: string): Promise<void> {
-    this.file = await this.create(path, () => open(this.abs(path), createFlags, 0o600));
+  private openFile(path: string): void {
+    this.file = this.create(path, () => openSync(this.abs(path), createFlags, 0o600));
   }
 
-  private async closeFile(header: TarHeader): Promise<void> {
-    const file = this.file;
-    if (!file) return;
+  private closeFile(header: TarHeader): void {
+    const fd = this.file;
+    if (fd === undefined) return;
     this.file = undefined;
     try {
-      await file.chown(header.uid, header.gid);
-      await file.chmod(header.mode & 0o7777);
-      await file.utimes(header.mtime, header.mtime);
+      fchownSync(fd, header.uid, header.gid);
+      fchmodSync(fd, header.mode & 0o7777);
+      futimesSync(fd, header.mtime, header.mtime);
     } finally {
-      await file.close();
+      closeSync(fd);
     }
   }
 
-  private async makeSymlink(path: string, header: TarHeader): Promise<void> {
-    await this.create(path, () => symlink(header.linkname, this.abs(path)));
-    await lchown(this.abs(path), header.uid, header.gid);
-    await lutimes(this.abs(path), header.mtime, header.mtime);
+  private makeSymlink(path: string, header: TarHeader): void {
+    this.create(path, () => symlinkSync(header.linkname, this.abs(path)));
+    lchownSync(this.abs(path), header.uid, header.gid);
+    lutimesSync(this.abs(path), header.mtime, header.mtime);
   }
 
-  private async makeHardlink(path: string, target: string): Promise<void> {
-    await this.create(path, () => link(this.abs(target), this.abs(path)));
+  private makeHardlink(path: string, target: string): void {
+    this.create(path, () => linkSync(this.abs(target), this.abs(path)));
   }
 
   private extractSpecials(specials: SpecialEntry[], signal?: AbortSignal): Promise<void> {

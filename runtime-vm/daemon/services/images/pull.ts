@@ -1,7 +1,7 @@
 // Pulling an image: resolve the manifest (picking the platform from an index), fetch and verify
 // the config, then download every missing layer concurrently while unpacking it, verifying both
 // the compressed digest and the diffID before anything is published.
-import { PassThrough, Transform, type TransformCallback, type Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { errorMessage, InvalidArgumentError, NotFoundError } from '../../errors';
 import type { Logger } from '../../logger';
@@ -28,7 +28,7 @@ import { sha256Digest, type BlobStore } from '../../store/blob-store';
 import { OffThreadDigestingStream } from '../../store/offthread-digest';
 import type { ImageRecord, ImageStore, LayerDescriptorRecord } from '../../store/image-store';
 import { parseImageConfig } from './image-config';
-import { FileTee } from './file-tee';
+import { LayerFanOut } from './layer-fan-out';
 import { Limiter } from './limiter';
 import { SharedJob } from './shared-job';
 import { shortId, ThrottledProgress, type ProgressSink } from './progress';
@@ -47,20 +47,6 @@ export interface PullRequest {
   credentials: RegistryCredentials;
   signal?: AbortSignal;
   onProgress: ProgressSink;
-}
-
-/** Counts bytes for progress messages. */
-class ByteCounter extends Transform {
-  bytes = 0;
-  constructor(private readonly onBytes: (total: number) => void) {
-    super({ highWaterMark: 1024 * 1024 });
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.onBytes(this.bytes);
-    done(null, chunk);
-  }
 }
 
 const downloadConcurrency = 3;
@@ -314,18 +300,30 @@ export class Puller {
     const total = descriptor.size > 0 ? descriptor.size : size;
     const downloading = new ThrottledProgress(onProgress, id, 'Downloading', total);
     const writer = await this.deps.blobs.createWriter();
-    const digester = new OffThreadDigestingStream();
-    const counter = new ByteCounter((bytes) => downloading.update(bytes));
+    // Socket chunks are gathered into the digester's 1 MiB slots, which then go on to the blob
+    // file and the decompressor: few large writes, and no fresh memory per chunk.
+    const digester = new OffThreadDigestingStream({
+      coalesce: true,
+      onBytes: (bytes) => downloading.update(bytes),
+    });
+    const compression = compressionOfMediaType(descriptor.mediaType);
+    const decompressor = createDecompressor(compression);
     const unpackSource = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const download = pipeline(
-      stream,
-      digester,
-      counter,
-      new FileTee(writer.stream as Writable),
-      createDecompressor(compressionOfMediaType(descriptor.mediaType)),
-      unpackSource,
-      signal ? { signal } : {},
-    );
+    const options = signal ? { signal } : {};
+    const download = Promise.all([
+      pipeline(
+        stream,
+        digester,
+        new LayerFanOut(
+          writer.stream as Writable,
+          decompressor,
+          () => digester.releaseChunk(),
+          compression === 'none',
+        ),
+        options,
+      ),
+      pipeline(decompressor, unpackSource, options),
+    ]);
     const unpack = this.deps.layers.unpack(unpackSource, diffId, signal);
     const [downloaded, unpacked] = await Promise.allSettled([download, unpack]);
     const pending = unpacked.status === 'fulfilled' ? unpacked.value : undefined;

@@ -1,6 +1,7 @@
 // Containers on berthd's networks through the docker CLI: published ports answered from
 // 127.0.0.1, names and aliases resolved by the embedded DNS between containers on a user network,
 // isolation from another network, named volumes, and no kernel leftovers after the daemon stops.
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestRegistry } from '../fixtures/registry';
 import type { RunningBerthd } from './helpers/berthd';
@@ -90,6 +91,23 @@ describe('containers on berthd networks', () => {
     await cli.ok(['stop', '-t', '1', id]);
     await expect(fetch(`http://${port}/`)).rejects.toThrow();
     await cli.ok(['rm', id]);
+  });
+
+  it("frees a --rm container's published port before run returns, so the next run can take it", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    for (let round = 0; round < 3; round++) {
+      await cli.ok(['run', '--rm', '-p', `127.0.0.1:${port}:80`, image, 'true']);
+    }
+    // Nothing holds it now: the host can bind it.
+    const after = createServer();
+    await new Promise<void>((resolve, reject) => {
+      after.once('error', reject);
+      after.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise<void>((resolve) => after.close(() => resolve()));
   });
 
   it('resolves names and aliases on a user network, and isolates other networks', async () => {

@@ -88,6 +88,13 @@ export class RunEnvironment {
     return prepared.mounts;
   }
 
+  /** Frees the container's published host ports (nothing to do, and no process, without any). */
+  async releasePorts(id: string): Promise<void> {
+    await this.deps.networks?.release(id).catch((error: unknown) => {
+      this.deps.logger.warn('releasing published ports failed', { id, error });
+    });
+  }
+
   async teardownNetwork(id: string): Promise<void> {
     const networks = this.deps.networks;
     if (!networks) return;

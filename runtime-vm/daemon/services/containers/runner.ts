@@ -377,6 +377,8 @@ export class ContainerRunner {
     const timer = phaseTimer();
     // As dockerd: the exit is reported first, the cleanup follows (and the next start waits).
     // Its processes are spawned after the answer: forking them would hold up the event loop.
+    // Published ports are freed before, so a `docker run --rm -p` can be run again at once.
+    await this.environment.releasePorts(id);
     const beginRelease = this.releaseInBackground(id);
     try {
       await this.recordExit(

@@ -359,4 +359,16 @@ describe('resources', () => {
       await cli.run(['rm', '-f', 'streams-chatty']);
     }
   });
+
+  it('keeps no socket of an exec that ended (each used to leave its attach socket open)', async () => {
+    const before = await settledFdCount(berthd.pid);
+    const kindsBefore = fdKinds(berthd.pid);
+    for (let round = 0; round < 10; round++) {
+      await cli.ok(['exec', 'streams-main', 'true']);
+      await cli.ok(['exec', '-i', 'streams-main', 'cat'], { input: Buffer.from('typed\n') });
+    }
+    const after = await settledFdCount(berthd.pid);
+    const leaks = `before ${JSON.stringify(kindsBefore)}, after ${JSON.stringify(fdKinds(berthd.pid))}`;
+    expect(after - before, leaks).toBeLessThanOrEqual(3);
+  });
 });

@@ -92,11 +92,18 @@ export class ConmonAttachConnection extends EventEmitter<AttachConnectionEvents>
         const parsed = parseAttachPacket(packet);
         if (parsed) connection.deliver(parsed.stream, parsed.data);
       });
-      socket.on('end', () => connection.finish());
-      socket.on('close', () => connection.finish());
+      // conmon closed it (the process is over): our side must be closed too, or its descriptor
+      // stays open (the addon only closes a socket both ends have shut down).
+      const over = () => {
+        socket.destroy();
+        input.destroy();
+        connection.finish();
+      };
+      socket.on('end', over);
+      socket.on('close', over);
       socket.on('error', (error: Error) => {
         if (connection.listenerCount('error') > 0) connection.emit('error', error);
-        connection.finish();
+        over();
       });
       return connection;
     });

@@ -3,6 +3,7 @@ import { startDaemon } from './daemon';
 import { errorMessage } from './errors';
 import { createLogger } from './logger';
 import { loadOptions } from './config/options';
+import { startIdleCollector } from './idle-collector';
 
 async function main(): Promise<void> {
   // A pull runs gunzip, blob writes and layer writes for several layers at once, all on libuv's
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   // The bundled VM's init sets this (see StartupOrder): /_ping first, the rest when ready.
   const listenBeforeInit = process.env['BERTHD_LISTEN_BEFORE_INIT'] === '1';
   const starting = startDaemon(options, logger, { listenBeforeInit });
+  // Heavy work (pulls, big logs, builds) leaves V8's heap grown until something allocates again.
+  const idleCollector = startIdleCollector();
   let signals = 0;
   const shutdown = (signal: string) => {
     // Like dockerd: a repeated signal is not impatience enough to skip cleanup; a third one is.
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
       return;
     }
     logger.info('shutting down', { signal });
+    idleCollector.dispose();
     starting
       .then((daemon) => daemon.stop())
       .then(() => {

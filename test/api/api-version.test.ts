@@ -5,7 +5,6 @@
 // versions, the container-wide MacAddress migration, multi-network create and Subpath.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -16,6 +15,7 @@ import { busyboxImage } from '../fixtures/images';
 import { startRegistryWithFixtures, type TestRegistry } from '../fixtures/registry';
 import { startBerthd, type RunningBerthd } from './helpers/berthd';
 import { DockerCli } from './helpers/docker-cli';
+import { engineRequest, type EngineReply } from './helpers/engine-request';
 
 const addressPool = { base: '10.213.0.0/16', size: 24 };
 
@@ -27,29 +27,8 @@ let scratch: string;
 let bindSource: string;
 let subMount: string;
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
-function call(method: string, path: string, body?: object): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: berthd.socket,
-        method,
-        path,
-        headers: { 'Content-Type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
+function call(method: string, path: string, body?: object): Promise<EngineReply> {
+  return engineRequest(berthd.socket, method, path, body);
 }
 
 async function json<T = Record<string, unknown>>(path: string): Promise<T> {
@@ -58,7 +37,7 @@ async function json<T = Record<string, unknown>>(path: string): Promise<T> {
   return JSON.parse(reply.body) as T;
 }
 
-function message(reply: Reply): string {
+function message(reply: EngineReply): string {
   return (JSON.parse(reply.body) as { message: string }).message;
 }
 
@@ -260,7 +239,7 @@ describe('recursively read-only binds (1.44)', () => {
           ],
         },
       });
-    const cases: [Reply, string][] = [
+    const cases: [EngineReply, string][] = [
       [
         await mount(false, { ReadOnlyNonRecursive: true }),
         'mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive',
@@ -374,7 +353,7 @@ describe('container create across versions', () => {
       Image: image,
       Healthcheck: healthcheck,
     });
-    const interval = async (reply: Reply) => {
+    const interval = async (reply: EngineReply) => {
       const { Id } = JSON.parse(reply.body) as { Id: string };
       const body = await json<{ Config: { Healthcheck: { StartInterval?: number } } }>(
         `/v1.45/containers/${Id}/json`,

@@ -12,7 +12,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { busyboxImage } from '../fixtures/images';
 import { startRegistryWithFixtures, type TestRegistry } from '../fixtures/registry';
 import { startBerthd, type RunningBerthd } from './helpers/berthd';
 import { DockerCli } from './helpers/docker-cli';
+import { engineRequest, type EngineReply } from './helpers/engine-request';
 
 let registry: TestRegistry;
 let berthd: RunningBerthd;
@@ -32,23 +32,8 @@ async function runToEnd(args: string[]): Promise<{ id: string; code: number; log
   return { id, code, log: berthd.containerOutput(id) };
 }
 
-function rawRequest(
-  method: string,
-  path: string,
-  body?: object,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { socketPath: berthd.socket, method, path, headers: { 'Content-Type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
+function rawRequest(method: string, path: string, body?: object): Promise<EngineReply> {
+  return engineRequest(berthd.socket, method, path, body);
 }
 
 beforeAll(async () => {

@@ -1,0 +1,28 @@
+// One plain Engine API request over a daemon's unix socket, for tests that need the status code
+// and the raw body a client library would hide or reshape.
+import { request } from 'node:http';
+
+export interface EngineReply {
+  status: number;
+  body: string;
+}
+
+export function engineRequest(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: object,
+): Promise<EngineReply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { socketPath, method, path, headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}

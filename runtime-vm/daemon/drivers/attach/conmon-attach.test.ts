@@ -58,7 +58,9 @@ describe('conmon attach protocol', () => {
       socket.on('end', () => {
         // EOF closes the process's stdin; it ends, and conmon closes every attach socket.
         sawInputEnd = true;
-        for (const peer of sockets) peer.end();
+        setImmediate(() => {
+          for (const peer of sockets) peer.end();
+        });
       });
     });
     const connection = await ConmonAttachConnection.connect(path);

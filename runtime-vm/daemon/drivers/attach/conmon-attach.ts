@@ -93,11 +93,14 @@ export class ConmonAttachConnection extends EventEmitter<AttachConnectionEvents>
         if (parsed) connection.deliver(parsed.stream, parsed.data);
       });
       // conmon closed it (the process is over): our side must be closed too, or its descriptor
-      // stays open (the addon only closes a socket both ends have shut down).
+      // stays open (the addon only closes a socket both ends have shut down). Not from inside
+      // the addon's own event: it may still emit on the socket, and aborts if it is closed.
       const over = () => {
-        socket.destroy();
-        input.destroy();
         connection.finish();
+        setImmediate(() => {
+          socket.destroy();
+          input.destroy();
+        });
       };
       socket.on('end', over);
       socket.on('close', over);
@@ -173,29 +176,47 @@ export class ConmonAttachConnection extends EventEmitter<AttachConnectionEvents>
 class InputSocket {
   private socket: Promise<SeqpacketSocket> | undefined;
   private destroyed = false;
+  /**
+   * Writes and a shutdown not called back yet. The addon aborts the process when it calls back
+   * on a socket already closed ("emitter already unreferenced"), so closing waits for them.
+   */
+  private pending = 0;
 
   constructor(private readonly path: string) {}
 
   write(data: Buffer): Promise<void> {
     if (this.destroyed) return Promise.resolve();
+    this.pending++;
     return this.open()
       .then(
         (socket) =>
           new Promise<void>((resolve) => socket.write(data, 0, data.length, () => resolve())),
       )
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => this.settle());
   }
 
   /** EOF: conmon closes the process's stdin (unless --leave-stdin-open). */
   end(): void {
     if (this.destroyed) return;
+    this.pending++;
     this.open()
-      .then((socket) => socket.end())
-      .catch(() => undefined);
+      .then((socket) => new Promise<void>((resolve) => socket.end(() => resolve())))
+      .catch(() => undefined)
+      .finally(() => this.settle());
   }
 
   destroy(): void {
     this.destroyed = true;
+    if (this.pending === 0) this.close();
+  }
+
+  private settle(): void {
+    this.pending--;
+    if (this.destroyed && this.pending === 0) this.close();
+  }
+
+  private close(): void {
     void this.socket?.then((socket) => socket.destroy()).catch(() => undefined);
   }
 
@@ -203,7 +224,6 @@ class InputSocket {
     this.socket ??= openSeqpacket(this.path).then((socket) => {
       socket.on('data', () => undefined);
       socket.on('error', () => undefined);
-      if (this.destroyed) socket.destroy();
       return socket;
     });
     return this.socket;

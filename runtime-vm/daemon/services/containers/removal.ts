@@ -23,8 +23,6 @@ export interface RemovalDeps {
 }
 
 export class ContainerRemoval {
-  private readonly inBackground = new Set<Promise<void>>();
-
   constructor(private readonly deps: RemovalDeps) {}
 
   /**
@@ -49,23 +47,16 @@ export class ContainerRemoval {
       logger.warn('releasing volumes failed', { id, error });
     });
     const cleanup = this.removeDirectories(id);
+    // A crash before it ends leaves record-less directories, which recovery removes.
     if (options.cleanupInBackground) {
-      const task = cleanup
-        .catch((error: unknown) => {
-          logger.warn('removing container directories failed', { id, error });
-        })
-        .finally(() => this.inBackground.delete(task));
-      this.inBackground.add(task);
+      cleanup.catch((error: unknown) => {
+        logger.warn('removing container directories failed', { id, error });
+      });
     } else {
       await cleanup;
     }
     registry.emit(record, 'destroy');
     registry.notifyWaiters(id, 'removed', { StatusCode: record.State.ExitCode, Error: null });
-  }
-
-  /** Settles when every background cleanup has finished (daemon shutdown, tests). */
-  async settle(): Promise<void> {
-    await Promise.all(this.inBackground);
   }
 
   /** The rootfs mount, the bundle and the record's directory of a forgotten container. */

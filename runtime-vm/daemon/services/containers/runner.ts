@@ -408,7 +408,7 @@ export class ContainerRunner {
    * stopped containers' roots, and the network service drops namespaces nobody owns).
    */
   private releaseInBackground(id: string): () => void {
-    const { runtime, rootfs, logger } = this.options;
+    const { runtime, logger } = this.options;
     const gate = deferred();
     const task = gate.promise
       .then(() =>
@@ -416,10 +416,7 @@ export class ContainerRunner {
           runtime.delete(id, { force: true }).catch((error: unknown) => {
             logger.warn('runtime delete failed', { id, error });
           }),
-          this.environment.teardownNetwork(id),
-          rootfs.unmount(this.rootfsPath(id)).catch((error: unknown) => {
-            logger.warn('rootfs unmount failed', { id, error });
-          }),
+          this.releaseStopped(id),
         ]),
       )
       .then(() => undefined)
@@ -430,22 +427,19 @@ export class ContainerRunner {
     return gate.resolve;
   }
 
-  /** A stopped container's network and rootfs mount, left held by a crash (recovery). */
+  /** A stopped container's network and rootfs mount (after an exit, and in recovery). */
   async releaseStopped(id: string): Promise<void> {
-    await this.environment.teardownNetwork(id);
-    await this.options.rootfs.unmount(this.rootfsPath(id)).catch((error: unknown) => {
-      this.options.logger.warn('rootfs unmount failed', { id, error });
-    });
+    await Promise.all([
+      this.environment.teardownNetwork(id),
+      this.options.rootfs.unmount(this.rootfsPath(id)).catch((error: unknown) => {
+        this.options.logger.warn('rootfs unmount failed', { id, error });
+      }),
+    ]);
   }
 
   /** Settles once the last exited run of `id` has been released (at once if nothing is pending). */
   released(id: string): Promise<void> {
     return this.pendingReleases.get(id) ?? Promise.resolve();
-  }
-
-  /** Settles when every background release has finished (daemon shutdown, tests). */
-  async settleReleases(): Promise<void> {
-    await Promise.all(this.pendingReleases.values());
   }
 
   /** Marks the container exited and applies its restart policy or auto-removal. */

@@ -9,15 +9,23 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 /** Milliseconds spent in each named phase, for the debug log of a start or an exit. */
-export function phaseTimer(): { mark(phase: string): void; phases: Record<string, number> } {
+export function phaseTimer(): {
+  mark(phase: string): void;
+  /** Records the time since the last mark without ending the phase (for work side by side). */
+  note(part: string): void;
+  phases: Record<string, number>;
+} {
   let last = performance.now();
   const phases: Record<string, number> = {};
+  const since = (from: number) => Math.round((performance.now() - from) * 10) / 10;
   return {
     phases,
     mark(phase) {
-      const now = performance.now();
-      phases[phase] = Math.round((now - last) * 10) / 10;
-      last = now;
+      phases[phase] = since(last);
+      last = performance.now();
+    },
+    note(part) {
+      phases[part] = since(last);
     },
   };
 }

@@ -12,6 +12,7 @@ import { busyboxImage } from '../fixtures/images';
 import { startRegistryWithFixtures, type TestRegistry } from '../fixtures/registry';
 import { startBerthd, type RunningBerthd } from './helpers/berthd';
 import { DockerCli } from './helpers/docker-cli';
+import { engineRequest, type EngineReply } from './helpers/engine-request';
 
 let registry: TestRegistry;
 let berthd: RunningBerthd;
@@ -68,24 +69,8 @@ function build(args: string[], dir = contextDir) {
   return cli.run(['build', ...args, dir], { timeoutMs: 180_000 });
 }
 
-function postBuild(query: string, body: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: berthd.socket,
-        path: `/v1.41/build?${query}`,
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-tar' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+function postBuild(query: string, body: Buffer): Promise<EngineReply> {
+  return engineRequest(berthd.socket, 'POST', `/v1.41/build?${query}`, body);
 }
 
 /** A one-entry tar (ustar) whose entry is a symlink or a file with a hostile name. */

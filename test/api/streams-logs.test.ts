@@ -2,13 +2,13 @@
 // disk, and `docker logs` reading across the rotated files with tail, since and follow.
 import { readdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { request } from 'node:http';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxImage } from '../fixtures/images';
 import { startRegistryWithFixtures, type TestRegistry } from '../fixtures/registry';
 import { startBerthd, type RunningBerthd } from './helpers/berthd';
 import { DockerCli } from './helpers/docker-cli';
+import { engineRequest, type EngineReply } from './helpers/engine-request';
 
 let registry: TestRegistry;
 let berthd: RunningBerthd;
@@ -26,30 +26,11 @@ const chatty = [
   `sleep 1; i=0; while [ $i -lt ${LINES} ]; do echo "line-$i"; i=$((i+1)); [ $((i % 10)) = 0 ] && sleep 0.03; done; true`,
 ];
 
-function createStatus(
-  logConfig: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const body = JSON.stringify({
-      Image: image,
-      Cmd: ['true'],
-      HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: logConfig } },
-    });
-    const req = request(
-      {
-        socketPath: berthd.socket,
-        method: 'POST',
-        path: '/v1.43/containers/create',
-        headers: { 'Content-Type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+function createStatus(logConfig: Record<string, string>): Promise<EngineReply> {
+  return engineRequest(berthd.socket, 'POST', '/v1.43/containers/create', {
+    Image: image,
+    Cmd: ['true'],
+    HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: logConfig } },
   });
 }
 

@@ -11,11 +11,12 @@ export function engineRequest(
   socketPath: string,
   method: string,
   path: string,
-  body?: object,
+  body?: object | Buffer,
+  contentType = Buffer.isBuffer(body) ? 'application/x-tar' : 'application/json',
 ): Promise<EngineReply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath, method, path, headers: { 'Content-Type': 'application/json' } },
+      { socketPath, method, path, headers: { 'Content-Type': contentType } },
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -23,6 +24,7 @@ export function engineRequest(
       },
     );
     req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
+    if (Buffer.isBuffer(body)) req.end(body);
+    else req.end(body ? JSON.stringify(body) : undefined);
   });
 }

@@ -2,6 +2,7 @@
 // "N of M". Enter = next, Shift+Enter = previous, Escape closes and gives focus back.
 import type { SearchAddon } from '@xterm/addon-search';
 import { useEffect, useRef, useState } from 'react';
+import { Toggle } from '../components/Toggle';
 import { searchDecorations } from './xterm-theme';
 
 export function TerminalSearchBar({
@@ -81,23 +82,17 @@ export function TerminalSearchBar({
           }
         }}
       />
-      <label title="Regular expression">
-        <input
-          type="checkbox"
-          checked={regex}
-          data-testid="terminal-search-regex"
-          onChange={(event) => setRegex(event.target.checked)}
-        />
+      <Toggle
+        title="Regular expression"
+        checked={regex}
+        testId="terminal-search-regex"
+        onChange={setRegex}
+      >
         .*
-      </label>
-      <label title="Match case">
-        <input
-          type="checkbox"
-          checked={caseSensitive}
-          onChange={(event) => setCaseSensitive(event.target.checked)}
-        />
+      </Toggle>
+      <Toggle title="Match case" checked={caseSensitive} onChange={setCaseSensitive}>
         Aa
-      </label>
+      </Toggle>
       <span className="muted" data-testid="terminal-search-count">
         {invalid ||
           (term ? (results.count ? `${results.index + 1}/${results.count}` : 'no matches') : '')}

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { subscribe } from '../../../shared/rpc/client';
 import type { CallOptions } from '../../../shared/contract';
 import type { LogBatch } from '../../../shared/workbench-types';
+import { Toggle } from '../../components/Toggle';
 import { api } from '../../client/connection';
 import { useBerth } from '../../stores/store';
 import {
@@ -270,23 +271,19 @@ export function LogsPanel({ target }: { target: LogTarget }) {
             if (event.key === 'Enter') goToMatch(event.shiftKey ? -1 : 1);
           }}
         />
-        <label>
-          <input
-            type="checkbox"
-            checked={filter.regex}
-            data-testid="logs-regex"
-            onChange={(event) => update({ regex: event.target.checked })}
-          />
+        <Toggle
+          checked={filter.regex}
+          testId="logs-regex"
+          onChange={(value) => update({ regex: value })}
+        >
           .*
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={filter.caseSensitive}
-            onChange={(event) => update({ caseSensitive: event.target.checked })}
-          />
+        </Toggle>
+        <Toggle
+          checked={filter.caseSensitive}
+          onChange={(value) => update({ caseSensitive: value })}
+        >
           Aa
-        </label>
+        </Toggle>
         <button
           type="button"
           className="small"
@@ -309,33 +306,27 @@ export function LogsPanel({ target }: { target: LogTarget }) {
               ? `${current >= 0 ? current + 1 : 0}/${view.matches.length} matches`
               : '')}
         </span>
-        <label>
-          <input
-            type="checkbox"
-            checked={filter.onlyMatches}
-            data-testid="logs-only-matches"
-            onChange={(event) => update({ onlyMatches: event.target.checked })}
-          />
+        <Toggle
+          checked={filter.onlyMatches}
+          testId="logs-only-matches"
+          onChange={(value) => update({ onlyMatches: value })}
+        >
           Only matches
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={filter.stdout}
-            data-testid="logs-stdout"
-            onChange={(event) => update({ stdout: event.target.checked })}
-          />
+        </Toggle>
+        <Toggle
+          checked={filter.stdout}
+          testId="logs-stdout"
+          onChange={(value) => update({ stdout: value })}
+        >
           stdout
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={filter.stderr}
-            data-testid="logs-stderr"
-            onChange={(event) => update({ stderr: event.target.checked })}
-          />
+        </Toggle>
+        <Toggle
+          checked={filter.stderr}
+          testId="logs-stderr"
+          onChange={(value) => update({ stderr: value })}
+        >
           stderr
-        </label>
+        </Toggle>
         {(buffer.structuredLines > 0 || filter.level !== 'all') && (
           <label title="Structured (JSON or logfmt) lines: show this level and more severe">
             Level
@@ -387,24 +378,12 @@ export function LogsPanel({ target }: { target: LogTarget }) {
             onChange={(event) => setUntil(event.target.value)}
           />
         </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={showTime}
-            data-testid="logs-timestamps"
-            onChange={(event) => setShowTime(event.target.checked)}
-          />
+        <Toggle checked={showTime} testId="logs-timestamps" onChange={setShowTime}>
           Timestamps
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={wrap}
-            data-testid="logs-wrap"
-            onChange={(event) => setWrap(event.target.checked)}
-          />
+        </Toggle>
+        <Toggle checked={wrap} testId="logs-wrap" onChange={setWrap}>
           Wrap
-        </label>
+        </Toggle>
         <button
           type="button"
           className="small"

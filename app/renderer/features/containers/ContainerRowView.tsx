@@ -86,7 +86,9 @@ export const ContainerRowView = memo(function ContainerRowView({
       </span>
       <span className="cell state">
         <span className={`badge ${container.state}`}>{container.state}</span>
-        <span className="muted small-text">{container.status}</span>
+        <span className="muted small-text" title={container.status}>
+          {container.status}
+        </span>
       </span>
       <span className="cell ports-cell">
         <PortLinks container={container} />

@@ -9,6 +9,14 @@ export const runtimePackages = [
   { name: 'iptables', provides: ['/usr/sbin/iptables', '/sbin/iptables'] },
   { name: 'tini', provides: ['/usr/bin/tini'] },
   { name: 'tar', provides: ['/usr/bin/tar', '/bin/tar'] },
+  // Optional for berthd, used by bin/berthd when present: an idle daemon gives memory back.
+  {
+    name: 'libjemalloc2',
+    provides: [
+      '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+      '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+    ],
+  },
 ];
 
 export function missingPackages() {

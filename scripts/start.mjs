@@ -78,8 +78,9 @@ const stopAll = (signal) => {
 process.on('SIGINT', () => stopAll('SIGTERM'));
 process.on('SIGTERM', () => stopAll('SIGTERM'));
 
-const daemon = spawn(process.execPath, ['bin/berthd.js', '-H', `unix://${SOCKET}`], {
+const daemon = spawn('bin/berthd', ['-H', `unix://${SOCKET}`], {
   stdio: 'inherit',
+  env: { ...process.env, BERTHD_NODE: process.execPath },
 });
 children.push(daemon);
 try {

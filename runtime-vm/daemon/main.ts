@@ -4,6 +4,7 @@ import { errorMessage } from './errors';
 import { createLogger } from './logger';
 import { loadOptions } from './config/options';
 import { startIdleCollector } from './idle-collector';
+import { dropLauncherPreload } from './launcher-env';
 
 async function main(): Promise<void> {
   // A pull runs gunzip, blob writes and layer writes for several layers at once, all on libuv's
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ level: options.logLevel });
+  const preloaded = dropLauncherPreload(process.env);
+  logger.debug('allocator', { preloaded: preloaded ?? 'none (glibc malloc)' });
   // The bundled VM's init sets this (see StartupOrder): /_ping first, the rest when ready.
   const listenBeforeInit = process.env['BERTHD_LISTEN_BEFORE_INIT'] === '1';
   const starting = startDaemon(options, logger, { listenBeforeInit });

@@ -1,5 +1,6 @@
-// Starts the built berthd (dist/berthd.mjs) on a private socket, data root and exec root, for
-// integration and e2e tests. Everything it creates is removed by stop().
+// Starts the built berthd (dist/berthd.mjs) through its launcher (bin/berthd, which picks the
+// allocator) on a private socket, data root and exec root, for integration and e2e tests.
+// Everything it creates is removed by stop().
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -9,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 // BERTH_BERTHD_BUNDLE: a bundle made by `node scripts/build.mjs --berthd-only PATH`.
 export const berthdBundle =
   process.env.BERTH_BERTHD_BUNDLE ?? new URL('../../../dist/berthd.mjs', import.meta.url).pathname;
+const launcher = new URL('../../../bin/berthd', import.meta.url).pathname;
 
 export interface BerthdOptions {
   /** Extra command-line flags, e.g. ['--log-level', 'debug']. */
@@ -111,8 +113,6 @@ export async function startBerthd(options: BerthdOptions = {}): Promise<RunningB
 
   const launch = async () => {
     const args = [
-      ...(options.nodeArgs ?? []),
-      berthdBundle,
       '-H',
       `unix://${socket}`,
       '--data-root',
@@ -125,9 +125,17 @@ export async function startBerthd(options: BerthdOptions = {}): Promise<RunningB
       join(root, 'daemon.json'),
       ...(options.args ?? []),
     ];
-    const proc = spawn(process.execPath, args, {
+    // The launcher execs node, so the child's pid is berthd's.
+    const nodeOptions = [process.env.NODE_OPTIONS, ...(options.nodeArgs ?? [])].filter(Boolean);
+    const proc = spawn(launcher, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...options.env },
+      env: {
+        ...process.env,
+        BERTHD_BUNDLE: berthdBundle,
+        BERTHD_NODE: process.execPath,
+        ...(nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(' ') } : {}),
+        ...options.env,
+      },
     });
     child = proc;
     proc.stderr?.on('data', (chunk: Buffer) => {

@@ -22,7 +22,7 @@ export interface IdleCollectorOptions {
   /**
    * When, in the same quiet stretch, the second collection runs. Later than V8's 5 s window for
    * its allocation rate (the young generation only shrinks once that rate reads low) and than
-   * the hash workers' 5 s idle stop (their buffers become garbage then).
+   * the hash workers' 3 s idle stop (their rings become garbage then).
    */
   followUpQuietMs?: number;
   /** The share of each check interval the loop may be busy and still count as quiet. */

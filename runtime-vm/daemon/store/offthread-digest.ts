@@ -3,119 +3,24 @@
 // copies its bytes into a small ring of 1 MiB slots in shared memory and tells a pool worker which
 // slot to hash. The ring is reused (from stream to stream too): handing over fresh buffers instead
 // made V8 account hundreds of MB of new external memory per pull and run a major GC every few
-// tens of milliseconds, and the new pages cost a fault each.
-import { Transform, type TransformCallback } from 'node:stream';
-import { Worker } from 'node:worker_threads';
-import { SystemError } from '../errors';
+// tens of milliseconds, and the new pages cost a fault each. A gzip layer can also be inflated by
+// the worker (`inflateInto`), into a second reused ring (see digest-worker-pool.ts).
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import { InvalidArgumentError, SystemError } from '../errors';
+import {
+  maxSpareRings,
+  releaseWorker,
+  workerFor,
+  type PoolWorker,
+  type StreamMessage,
+} from './digest-worker-pool';
 
-const workerSource = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const streams = new Map();
-parentPort.on('message', (message) => {
-  if (message.type === 'ring') {
-    streams.set(message.id, { ring: message.ring, hash: createHash('sha256') });
-  } else if (message.type === 'update') {
-    const stream = streams.get(message.id);
-    if (!stream) return;
-    stream.hash.update(new Uint8Array(stream.ring, message.offset, message.length));
-    parentPort.postMessage({ type: 'free', id: message.id });
-  } else if (message.type === 'digest') {
-    const stream = streams.get(message.id);
-    streams.delete(message.id);
-    const digest = (stream ? stream.hash : createHash('sha256')).digest('hex');
-    parentPort.postMessage({ type: 'digest', id: message.id, digest });
-  } else if (message.type === 'drop') {
-    streams.delete(message.id);
-  }
-});
-`;
-
-type WorkerMessage = { type: 'free'; id: number } | { type: 'digest'; id: number; digest: string };
-
-interface Pending {
-  resolve: (digest: string) => void;
-  reject: (error: Error) => void;
-}
-
-interface PoolWorker {
-  worker: Worker;
-  waiting: Map<number, Pending>;
-  /** Called when the worker has hashed one slot of that stream's ring. */
-  onFree: Map<number, () => void>;
-  /** Rings of finished streams, reused by the next ones while this worker lives. */
-  spareRings: SharedArrayBuffer[];
-  /** Streams that may still send to this worker. */
-  active: number;
-  /** Set when the worker died: its streams fail instead of waiting for it. */
-  failure: Error | undefined;
-  idleTimer: NodeJS.Timeout | undefined;
-}
-
-/** An idle worker holds a V8 isolate (tens of MiB): it is stopped after this long unused. */
-const IDLE_WORKER_MS = 5000;
-
-const poolSize = 2;
 const slotBytes = 1024 * 1024;
 /** Slots per stream: how far the stream may run ahead of its hashing. */
 const ringSlots = 4;
-const maxSpareRings = 4;
-const pool: Array<PoolWorker | undefined> = [];
+/** Output slots of an inflating stream: how far inflating may run ahead of the tar writer. */
+const outSlots = 4;
 let nextId = 1;
-
-function release(index: number, entry: PoolWorker): void {
-  entry.active--;
-  if (entry.active > 0) return;
-  entry.idleTimer = setTimeout(() => {
-    if (entry.active > 0 || pool[index] !== entry) return;
-    pool[index] = undefined;
-    entry.spareRings.length = 0;
-    void entry.worker.terminate();
-  }, IDLE_WORKER_MS);
-  entry.idleTimer.unref();
-}
-
-function workerFor(id: number): PoolWorker {
-  const index = id % poolSize;
-  const entry = pool[index];
-  if (entry) {
-    clearTimeout(entry.idleTimer);
-    entry.active++;
-    return entry;
-  }
-  const worker = new Worker(workerSource, { eval: true });
-  // Idle hash workers must not keep the daemon (or a test) alive.
-  worker.unref();
-  const created: PoolWorker = {
-    worker,
-    waiting: new Map(),
-    onFree: new Map(),
-    spareRings: [],
-    active: 1,
-    idleTimer: undefined,
-    failure: undefined,
-  };
-  worker.on('message', (message: WorkerMessage) => {
-    if (message.type === 'free') {
-      created.onFree.get(message.id)?.();
-      return;
-    }
-    created.waiting.get(message.id)?.resolve(`sha256:${message.digest}`);
-    created.waiting.delete(message.id);
-  });
-  worker.on('error', (error) => {
-    // A dead worker is replaced on next use; its pending digests fail instead of hanging.
-    pool[index] = undefined;
-    const failure = new SystemError(`hash worker failed: ${error.message}`);
-    created.failure = failure;
-    for (const pending of created.waiting.values()) pending.reject(failure);
-    created.waiting.clear();
-    for (const resume of created.onFree.values()) resume();
-    created.onFree.clear();
-  });
-  pool[index] = created;
-  return created;
-}
 
 export interface OffThreadDigestOptions {
   /**
@@ -126,17 +31,45 @@ export interface OffThreadDigestOptions {
   coalesce?: boolean;
   /** Called with the running byte count after every chunk (progress messages). */
   onBytes?: (total: number) => void;
+  /**
+   * The bytes are gzip: the worker also inflates them and this stream writes the plain bytes to
+   * `inflateInto`, then ends it. Each chunk written is a slot of a reused ring, refilled once
+   * that write's callback ran: the writable must not keep a reference to a chunk beyond it.
+   * Needs `coalesce`. `inflated()` gives the plain bytes' digest.
+   */
+  inflateInto?: Writable;
+}
+
+/** Digest and length of the plain bytes of an inflated stream. */
+export interface InflatedContent {
+  digest: string;
+  bytes: number;
+}
+
+interface Inflation {
+  target: Writable;
+  ring: SharedArrayBuffer;
+  view: Buffer;
+  /** Output chunks written to the target whose callback has not run yet. */
+  writing: number;
+  done: boolean;
+  result: Promise<InflatedContent>;
+  resolve: (content: InflatedContent) => void;
+  reject: (error: Error) => void;
 }
 
 /** A pass-through stream whose bytes are hashed off the main thread. */
 export class OffThreadDigestingStream extends Transform {
   bytes = 0;
+  /** Inflating mode: set when the target failed (a bad tar), which then stopped this stream. */
+  targetFailure: Error | undefined;
   private readonly id = nextId++;
-  private readonly entry = workerFor(this.id);
+  private readonly entry: PoolWorker = workerFor(this.id);
   private readonly ring: SharedArrayBuffer;
   private readonly view: Buffer;
   private readonly coalesce: boolean;
   private readonly onBytes: ((total: number) => void) | undefined;
+  private readonly inflation: Inflation | undefined;
   private released = false;
   /** Slots handed to the worker so far; the slot being filled is `sent % ringSlots`. */
   private sent = 0;
@@ -145,6 +78,8 @@ export class OffThreadDigestingStream extends Transform {
   private returned = 0;
   private fill = 0;
   private resumeWhenFree: (() => void) | undefined;
+  private digestWaiter:
+    { resolve: (digest: string) => void; reject: (error: Error) => void } | undefined;
 
   constructor(options: OffThreadDigestOptions = {}) {
     super({ highWaterMark: 1024 * 1024 });
@@ -153,10 +88,109 @@ export class OffThreadDigestingStream extends Transform {
     this.ring = this.entry.spareRings.pop() ?? new SharedArrayBuffer(ringSlots * slotBytes);
     this.view = Buffer.from(this.ring);
     this.entry.worker.postMessage({ type: 'ring', id: this.id, ring: this.ring });
-    this.entry.onFree.set(this.id, () => {
-      this.hashed = Math.min(this.sent, this.hashed + 1);
-      this.wakeFiller();
+    this.entry.listeners.set(this.id, (message) => this.onWorkerMessage(message));
+    if (options.inflateInto) {
+      if (!this.coalesce) throw new SystemError('inflating a digested stream needs coalescing');
+      this.inflation = this.startInflation(options.inflateInto);
+    }
+  }
+
+  private startInflation(target: Writable): Inflation {
+    const ring = this.entry.spareOutRings.pop() ?? new SharedArrayBuffer(outSlots * slotBytes);
+    let resolve!: (content: InflatedContent) => void;
+    let reject!: (error: Error) => void;
+    const result = new Promise<InflatedContent>((onResolve, onReject) => {
+      resolve = onResolve;
+      reject = onReject;
     });
+    // Failures also reach the caller through the stream and the target; this one may go unread.
+    result.catch(() => undefined);
+    this.entry.worker.postMessage({
+      type: 'inflate',
+      id: this.id,
+      out: ring,
+      slots: outSlots,
+      slotBytes,
+    });
+    return {
+      target,
+      ring,
+      view: Buffer.from(ring),
+      writing: 0,
+      done: false,
+      result,
+      resolve,
+      reject,
+    };
+  }
+
+  /** Inflating mode: the plain bytes' digest, once the worker inflated everything. */
+  inflated(): Promise<InflatedContent> {
+    if (!this.inflation) return Promise.reject(new SystemError('this stream does not inflate'));
+    return this.inflation.result;
+  }
+
+  private onWorkerMessage(message: StreamMessage): void {
+    switch (message.type) {
+      case 'free':
+        this.hashed = Math.min(this.sent, this.hashed + 1);
+        this.wakeFiller();
+        break;
+      case 'digest':
+        this.digestWaiter?.resolve(`sha256:${message.digest}`);
+        this.digestWaiter = undefined;
+        break;
+      case 'out':
+        this.deliver(message.offset, message.length);
+        break;
+      case 'inflated':
+        if (!this.inflation || this.inflation.done) break;
+        this.inflation.done = true;
+        this.inflation.target.end();
+        this.inflation.resolve({ digest: `sha256:${message.digest}`, bytes: message.bytes });
+        break;
+      case 'inflate-error': {
+        // Also after the download finished: a truncated stream only fails at its end.
+        const error = new InvalidArgumentError(`corrupt gzip layer: ${message.message}`);
+        this.failInflation(error);
+        this.destroy(error);
+        break;
+      }
+      case 'worker-failed': {
+        const failure = this.entry.failure ?? new SystemError('hash worker failed');
+        this.digestWaiter?.reject(failure);
+        this.digestWaiter = undefined;
+        this.failInflation(failure);
+        this.wakeFiller();
+        break;
+      }
+    }
+  }
+
+  /** Writes one inflated output slot to the target; the worker refills it after the write. */
+  private deliver(offset: number, length: number): void {
+    const inflation = this.inflation;
+    if (!inflation || inflation.done) return;
+    inflation.writing++;
+    inflation.target.write(inflation.view.subarray(offset, offset + length), (error) => {
+      inflation.writing--;
+      if (error) {
+        this.targetFailure ??= error;
+        this.failInflation(error);
+        this.destroy(error);
+      } else if (!this.released) {
+        this.entry.worker.postMessage({ type: 'out-free', id: this.id });
+      }
+    });
+  }
+
+  /** Ends an inflation that cannot complete: its target and `inflated()` fail with `error`. */
+  private failInflation(error: Error): void {
+    const inflation = this.inflation;
+    if (!inflation || inflation.done) return;
+    inflation.done = true;
+    inflation.reject(error);
+    inflation.target.destroy(error);
   }
 
   /** Coalescing mode: the consumer is done with the oldest chunk it was given. */
@@ -184,6 +218,7 @@ export class OffThreadDigestingStream extends Transform {
 
   override _flush(done: TransformCallback): void {
     if (this.coalesce) this.sendSlot();
+    if (this.inflation) this.entry.worker.postMessage({ type: 'finish', id: this.id });
     done();
   }
 
@@ -226,26 +261,33 @@ export class OffThreadDigestingStream extends Transform {
   private release(): void {
     if (this.released) return;
     this.released = true;
-    this.entry.onFree.delete(this.id);
-    release(this.id % poolSize, this.entry);
+    this.entry.listeners.delete(this.id);
+    releaseWorker(this.id, this.entry);
   }
 
-  /** Puts the ring back for another stream once the worker can no longer read it. */
-  private recycleRing(): void {
-    if (this.entry.spareRings.length < maxSpareRings) this.entry.spareRings.push(this.ring);
+  /** Puts the rings back for another stream once neither the worker nor a writer reads them. */
+  private recycleRings(): void {
+    const { spareRings, spareOutRings } = this.entry;
+    if ((!this.coalesce || this.returned === this.sent) && spareRings.length < maxSpareRings)
+      spareRings.push(this.ring);
+    const inflation = this.inflation;
+    if (inflation?.done && inflation.writing === 0 && spareOutRings.length < maxSpareRings)
+      spareOutRings.push(inflation.ring);
   }
 
   /** The digest of everything that passed through; call once, after the stream finished. */
-  digest(): Promise<string> {
+  async digest(): Promise<string> {
+    // The worker forgets the stream once it answered: an inflation must be over first.
+    if (this.inflation) await this.inflation.result;
     return new Promise<string>((resolve, reject) => {
       if (this.entry.failure) throw this.entry.failure;
-      this.entry.waiting.set(this.id, { resolve, reject });
+      this.digestWaiter = { resolve, reject };
       if (!this.coalesce) this.sendSlot();
       this.entry.worker.postMessage({ type: 'digest', id: this.id });
     }).finally(() => {
       // The worker answers in order: every slot was hashed before the digest came back, and a
       // finished consumer has given every chunk back.
-      if (!this.coalesce || this.returned === this.sent) this.recycleRing();
+      this.recycleRings();
       this.release();
     });
   }
@@ -260,7 +302,10 @@ export class OffThreadDigestingStream extends Transform {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     // A finished stream is destroyed too (autoDestroy) and its digest is still wanted.
-    if (error) this.discard();
+    if (error) {
+      this.failInflation(error);
+      this.discard();
+    }
     callback(error);
   }
 }

@@ -17,6 +17,7 @@ import {
   type Challenge,
   type RegistryCredentials,
 } from './auth';
+import { fetchPlainBlob, streamBody, type BlobBody } from './blob-body';
 import { manifestAccept } from './manifest';
 
 export interface RegistryClientOptions {
@@ -75,6 +76,10 @@ function registryErrorText(body: Buffer): string {
 
 export class RegistryClient {
   constructor(private readonly options: RegistryClientOptions) {}
+
+  get userAgent(): string {
+    return this.options.userAgent;
+  }
 
   baseUrl(domain: string): string {
     const insecure = isLoopbackHost(domain) || this.options.insecureRegistries.includes(domain);
@@ -341,6 +346,22 @@ export class RegistrySession {
     });
     if (response.statusCode !== 200) return this.fail(response, `blob ${digest}`);
     return { stream: response, size: Number(response.headers['content-length'] ?? -1) };
+  }
+
+  /**
+   * A layer blob's body. Over plain HTTP it is read into reused memory (blob-body.ts) when the
+   * registry answers with a plain 200; otherwise it comes through getBlob.
+   */
+  async openBlob(digest: string, signal?: AbortSignal): Promise<BlobBody> {
+    const url = new URL(`/v2/${this.path}/blobs/${digest}`, this.base);
+    if (url.protocol === 'http:') {
+      const headers: Record<string, string> = { 'User-Agent': this.client.userAgent };
+      if (this.authorization) headers['Authorization'] = this.authorization;
+      const plain = await fetchPlainBlob(url, headers, signal);
+      if (plain) return plain;
+    }
+    const { stream, size } = await this.getBlob(digest, signal);
+    return streamBody(stream, size);
   }
 
   async getSmallBlob(digest: string, signal?: AbortSignal): Promise<Buffer> {

@@ -129,7 +129,8 @@ export class DirectExtractSink implements EntrySink {
 
   data(chunk: Buffer): void {
     if (this.currentSpecial) {
-      this.currentSpecial.parts.push(chunk);
+      // Kept until GNU tar runs, long after the chunk's memory was reused: a copy.
+      this.currentSpecial.parts.push(Buffer.from(chunk));
       return;
     }
     this.queue.push(() => {

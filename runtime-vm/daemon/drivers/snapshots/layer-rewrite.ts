@@ -64,7 +64,10 @@ type State = 'header' | 'meta' | 'data' | 'end';
  */
 export interface EntrySink {
   entry(header: TarHeader, xattrs: ReadonlyMap<string, Buffer> | undefined): void;
-  /** File content of the current entry (no tar padding). */
+  /**
+   * File content of the current entry (no tar padding). The chunk's memory may be reused once
+   * the `settle()` that follows has resolved: a sink keeping it longer must copy it.
+   */
   data(chunk: Buffer): void;
   entryEnd(header: TarHeader): void;
   finish(): void;
@@ -161,7 +164,8 @@ export class LayerTarRewriter extends Transform {
       if (this.pendingBytes === 0 && take === need) {
         this.handleBlock(chunk.subarray(offset, offset + need));
       } else {
-        this.pending.push(chunk.subarray(offset, offset + take));
+        // A copy: the chunk's memory may be reused once this write returns (pulled layers).
+        this.pending.push(Buffer.from(chunk.subarray(offset, offset + take)));
         this.pendingBytes += take;
         if (this.pendingBytes === need) {
           const block = Buffer.concat(this.pending);

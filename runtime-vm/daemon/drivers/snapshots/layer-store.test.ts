@@ -12,9 +12,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OffThreadDigestingStream } from '../../store/offthread-digest';
 import { LayerStore } from './layer-store';
 import { encodeHeader, paddingFor, type TarHeader, zeroBlock } from './tar-format';
 
@@ -53,6 +56,46 @@ function buildTar(entries: Entry[]): Buffer {
 }
 
 const digestOf = (data: Buffer) => 'sha256:' + createHash('sha256').update(data).digest('hex');
+
+/** Hostile layers and what their rejection says. */
+const hostile: Array<[string, Entry[], RegExp]> = [
+  ['dot-dot path', [{ name: '../outside/sentinel', data: 'pwned' }], /contains '\.\.'/],
+  ['nested dot-dot', [{ name: 'a/../../outside/evil', data: 'pwned' }], /contains '\.\.'/],
+  ['absolute path', [{ name: `/tmp/berth-evil-${process.pid}`, data: 'pwned' }], /absolute/],
+  ['symlink escaping with ..', [{ name: 'esc', type: '2', linkname: '../../outside' }], /escapes/],
+  [
+    'write through an absolute symlink',
+    [
+      { name: 'evil', type: '2', linkname: '/' },
+      { name: 'evil/tmp/pwned', data: 'pwned' },
+    ],
+    /through a symlink/,
+  ],
+  [
+    'write through a relative symlink',
+    [
+      { name: 'd/', type: '5' },
+      { name: 'd/up', type: '2', linkname: '..' },
+      { name: 'd/up/x', data: 'pwned' },
+    ],
+    /through a symlink/,
+  ],
+  ['hardlink to a host file', [{ name: 'pw', type: '1', linkname: '/etc/passwd' }], /absolute/],
+  [
+    'hardlink with ..',
+    [{ name: 'pw', type: '1', linkname: '../outside/sentinel' }],
+    /contains '\.\.'/,
+  ],
+  [
+    'hardlink to something not in the layer',
+    [{ name: 'pw', type: '1', linkname: 'etc/shadow' }],
+    /outside this layer/,
+  ],
+  ['char device', [{ name: 'dev/mem', type: '3', devmajor: 1, devminor: 1 }], /device node/],
+  ['block device', [{ name: 'dev/sda', type: '4', devmajor: 8, devminor: 0 }], /device node/],
+  ['whiteout named ..', [{ name: 'a/.wh...' }], /invalid whiteout|contains/],
+  ['unknown entry type', [{ name: 'v', type: 'V' }], /unsupported tar entry type/],
+];
 
 describe('LayerStore.unpack', () => {
   let root: string;
@@ -195,49 +238,6 @@ describe('LayerStore.unpack', () => {
     );
   });
 
-  const hostile: Array<[string, Entry[], RegExp]> = [
-    ['dot-dot path', [{ name: '../outside/sentinel', data: 'pwned' }], /contains '\.\.'/],
-    ['nested dot-dot', [{ name: 'a/../../outside/evil', data: 'pwned' }], /contains '\.\.'/],
-    ['absolute path', [{ name: `/tmp/berth-evil-${process.pid}`, data: 'pwned' }], /absolute/],
-    [
-      'symlink escaping with ..',
-      [{ name: 'esc', type: '2', linkname: '../../outside' }],
-      /escapes/,
-    ],
-    [
-      'write through an absolute symlink',
-      [
-        { name: 'evil', type: '2', linkname: '/' },
-        { name: 'evil/tmp/pwned', data: 'pwned' },
-      ],
-      /through a symlink/,
-    ],
-    [
-      'write through a relative symlink',
-      [
-        { name: 'd/', type: '5' },
-        { name: 'd/up', type: '2', linkname: '..' },
-        { name: 'd/up/x', data: 'pwned' },
-      ],
-      /through a symlink/,
-    ],
-    ['hardlink to a host file', [{ name: 'pw', type: '1', linkname: '/etc/passwd' }], /absolute/],
-    [
-      'hardlink with ..',
-      [{ name: 'pw', type: '1', linkname: '../outside/sentinel' }],
-      /contains '\.\.'/,
-    ],
-    [
-      'hardlink to something not in the layer',
-      [{ name: 'pw', type: '1', linkname: 'etc/shadow' }],
-      /outside this layer/,
-    ],
-    ['char device', [{ name: 'dev/mem', type: '3', devmajor: 1, devminor: 1 }], /device node/],
-    ['block device', [{ name: 'dev/sda', type: '4', devmajor: 8, devminor: 0 }], /device node/],
-    ['whiteout named ..', [{ name: 'a/.wh...' }], /invalid whiteout|contains/],
-    ['unknown entry type', [{ name: 'v', type: 'V' }], /unsupported tar entry type/],
-  ];
-
   for (const [label, entries, message] of hostile) {
     it(`rejects a hostile layer: ${label}`, async () => {
       const tar = buildTar(entries);
@@ -263,4 +263,124 @@ describe('LayerStore.unpack', () => {
     await expect(store.unpack(Readable.from([tar]), undefined)).rejects.toThrow(/contains '\.\.'/);
     expect(readdirSync(outside)).toEqual(['sentinel']);
   });
+});
+
+/** Feeds `tar`, gzipped and in socket-sized chunks, through an inflating digester into unpackFed. */
+function unpackFedGzip(store: LayerStore, tar: Buffer, expectedDiffId: string | undefined) {
+  const gz = gzipSync(tar);
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < gz.length; offset += 40_000)
+    chunks.push(gz.subarray(offset, offset + 40_000));
+  return store.unpackFed((target) => {
+    const stream = new OffThreadDigestingStream({ coalesce: true, inflateInto: target });
+    void pipeline(
+      Readable.from(chunks),
+      stream,
+      new Writable({
+        write(_chunk: Buffer, _enc, done) {
+          stream.releaseChunk();
+          done();
+        },
+      }),
+    ).catch(() => undefined);
+    return stream.inflated();
+  }, expectedDiffId);
+}
+
+describe('LayerStore.unpackFed (pulled gzip layers inflated off the main thread)', () => {
+  let root: string;
+  let store: LayerStore;
+  let outside: string;
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'berth-layers-fed-'));
+    outside = join(root, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'sentinel'), 'untouched');
+    store = new LayerStore(join(root, 'layers'));
+    await store.init();
+  });
+
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('extracts a layer inflated by the hash worker through its reused slots', async () => {
+    const entries: Entry[] = [{ name: 'files/', type: '5' }];
+    for (let index = 0; index < 30; index++) {
+      const data = String.fromCharCode(97 + (index % 26)).repeat(77_777 + index * 1013);
+      entries.push({ name: `files/${'long-name-'.repeat(12)}${index}`, data });
+    }
+    const tar = buildTar(entries);
+    const pending = await unpackFedGzip(store, tar, digestOf(tar));
+    await pending.commit();
+    expect(pending.info.tarSize).toBe(tar.length);
+    const diff = store.diffPath(pending.info.diffId);
+    for (const entry of entries.slice(1)) {
+      expect(readFileSync(join(diff, entry.name), 'utf8')).toBe(entry.data);
+    }
+  });
+
+  it('keeps nothing of a chunk once its write called back: the feeder reuses the memory', async () => {
+    const capability = Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const entries: Entry[] = [{ name: 'bin/', type: '5' }];
+    for (let index = 0; index < 12; index++) {
+      entries.push({
+        name: `bin/${'a-long-name-'.repeat(10)}${index}`,
+        data: `content ${index} `.repeat(300 + index * 7),
+        // Files with xattrs go to GNU tar later: their data must have been copied.
+        xattrs: index % 3 === 0 ? new Map([['security.capability', capability]]) : undefined,
+      });
+    }
+    const tar = buildTar(entries);
+    // One buffer, refilled with every chunk and scribbled over once each write called back.
+    const feedReusing = async (target: Writable) => {
+      const slot = Buffer.alloc(1000);
+      for (let offset = 0; offset < tar.length; offset += slot.length) {
+        const length = tar.copy(slot, 0, offset, offset + slot.length);
+        await new Promise<void>((resolve, reject) =>
+          target.write(slot.subarray(0, length), (error) => (error ? reject(error) : resolve())),
+        );
+        slot.fill(0xee);
+      }
+      target.end();
+      return { digest: digestOf(tar), bytes: tar.length };
+    };
+    const pending = await store.unpackFed(feedReusing, digestOf(tar));
+    await pending.commit();
+    const diff = store.diffPath(pending.info.diffId);
+    for (const entry of entries.slice(1)) {
+      expect(readFileSync(join(diff, entry.name), 'utf8')).toBe(entry.data);
+    }
+    const archived = execFileSync('tar', [
+      '--xattrs',
+      '--xattrs-include=*',
+      '-cf',
+      '-',
+      '-C',
+      diff,
+      entries[1]!.name,
+    ]);
+    expect(archived.includes(Buffer.from('SCHILY.xattr.security.capability'))).toBe(true);
+  });
+
+  it('rejects a diffID mismatch and leaves nothing registered', async () => {
+    const tar = buildTar([{ name: 'f', data: 'x' }]);
+    await expect(unpackFedGzip(store, tar, 'sha256:' + '0'.repeat(64))).rejects.toThrow(
+      /digest mismatch/,
+    );
+    expect(await store.list()).toEqual([]);
+    expect(readdirSync(join(root, 'layers', 'tmp'))).toEqual([]);
+  });
+
+  for (const [label, entries, message] of hostile) {
+    it(`rejects a hostile layer: ${label}`, async () => {
+      await expect(unpackFedGzip(store, buildTar(entries), undefined)).rejects.toThrow(message);
+      expect(readFileSync(join(outside, 'sentinel'), 'utf8')).toBe('untouched');
+      expect(readdirSync(outside)).toEqual(['sentinel']);
+      expect(existsSync(`/tmp/berth-evil-${process.pid}`)).toBe(false);
+      expect(await store.list()).toEqual([]);
+      expect(readdirSync(join(root, 'layers', 'tmp'))).toEqual([]);
+    });
+  }
 });

@@ -4,10 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
 import { errorMessage, InvalidArgumentError, SystemError } from '../../errors';
-import { OffThreadDigestingStream } from '../../store/offthread-digest';
+import { OffThreadDigestingStream, type InflatedContent } from '../../store/offthread-digest';
 import { fsyncDirectory, writeJsonAtomic } from '../../store/atomic';
 import { DirectExtractSink } from './direct-sink';
 import { LayerTarRewriter } from './layer-rewrite';
@@ -83,26 +83,60 @@ export class LayerStore {
    * validated and rewritten in JS, then GNU tar does the filesystem work (mknod, xattrs, owners).
    * `expectedDiffId`, when known, is checked before the layer can be committed.
    */
-  async unpack(
+  unpack(
     source: Readable,
     expectedDiffId: string | undefined,
     signal?: AbortSignal,
   ): Promise<PendingLayer> {
+    const digester = new OffThreadDigestingStream();
+    return this.extract(
+      expectedDiffId,
+      signal,
+      async (tar) => {
+        await pipeline(source, digester, tar, signal ? { signal } : {});
+        return { digest: await digester.digest(), bytes: digester.bytes };
+      },
+      () => digester.discard(),
+    );
+  }
+
+  /**
+   * Like unpack, for a tar that `feed` writes into the given writable and ends, hashing it on
+   * the way (an inflating OffThreadDigestingStream does): it resolves with the tar's digest.
+   * Chunks may be reused by the feeder once their write's callback ran.
+   */
+  unpackFed(
+    feed: (tar: Writable) => Promise<InflatedContent>,
+    expectedDiffId: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<PendingLayer> {
+    return this.extract(expectedDiffId, signal, async (tar) => {
+      const [content] = await Promise.all([feed(tar), finished(tar)]);
+      return content;
+    });
+  }
+
+  private async extract(
+    expectedDiffId: string | undefined,
+    signal: AbortSignal | undefined,
+    run: (tar: Writable) => Promise<InflatedContent>,
+    onFailure?: () => void,
+  ): Promise<PendingLayer> {
     const work = join(this.root, 'tmp', randomBytes(12).toString('hex'));
     const diffDir = join(work, 'diff');
     await mkdir(diffDir, { recursive: true, mode: 0o755 });
-    const digester = new OffThreadDigestingStream();
     const sink = new DirectExtractSink(diffDir);
     const rewriter = new LayerTarRewriter(sink);
     rewriter.resume(); // the sink consumes entries; nothing comes out of the readable side
     try {
+      let content: InflatedContent;
       try {
-        await pipeline(source, digester, rewriter, signal ? { signal } : {});
+        content = await run(rewriter);
         await sink.complete(signal);
       } finally {
         await sink.dispose();
       }
-      const diffId = await digester.digest();
+      const diffId = content.digest;
       if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
         throw new InvalidArgumentError(
           `layer content digest mismatch: expected ${expectedDiffId}, got ${diffId}`,
@@ -111,7 +145,7 @@ export class LayerStore {
       const info: LayerInfo = {
         diffId,
         size: rewriter.stats.contentBytes,
-        tarSize: digester.bytes,
+        tarSize: content.bytes,
       };
       await writeJsonAtomic(join(work, 'layer.json'), info);
       return {
@@ -132,7 +166,8 @@ export class LayerStore {
         discard: () => rm(work, { recursive: true, force: true }),
       };
     } catch (error) {
-      digester.discard();
+      onFailure?.();
+      rewriter.destroy();
       await rm(work, { recursive: true, force: true });
       if (error instanceof InvalidArgumentError || error instanceof SystemError) throw error;
       if (signal?.aborted) throw error;

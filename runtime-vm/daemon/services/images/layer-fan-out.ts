@@ -1,14 +1,14 @@
-// The end of a layer download: every compressed chunk goes to the blob file and to the
-// decompressor at once, and only when both are done with it is it reported as released (its
-// memory, a slot of the digest ring, is then refilled). zlib and the zstd pipe are done with a
-// chunk when their write callback runs; a pass-through (uncompressed layers) still holds it, so
-// it gets a copy.
+// The end of a layer download: every compressed chunk goes to the blob file and, unless the hash
+// worker inflates the layer itself, to the decompressor at once; only when both are done with it
+// is it reported as released (its memory, a slot of the digest ring, is then refilled). zlib and
+// the zstd pipe are done with a chunk when their write callback runs; a pass-through
+// (uncompressed layers) still holds it, so it gets a copy.
 import { Writable } from 'node:stream';
 
 export class LayerFanOut extends Writable {
   constructor(
     private readonly file: Writable,
-    private readonly decompressor: Writable,
+    private readonly decompressor: Writable | undefined,
     private readonly onChunkDone: () => void,
     private readonly decompressorKeepsChunks: boolean,
   ) {
@@ -17,7 +17,7 @@ export class LayerFanOut extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
-    let waiting = 2;
+    let waiting = this.decompressor ? 2 : 1;
     let failure: Error | null | undefined;
     const settle = (error?: Error | null) => {
       failure ??= error;
@@ -26,17 +26,17 @@ export class LayerFanOut extends Writable {
       done(failure);
     };
     this.file.write(chunk, settle);
-    this.decompressor.write(this.decompressorKeepsChunks ? Buffer.from(chunk) : chunk, settle);
+    this.decompressor?.write(this.decompressorKeepsChunks ? Buffer.from(chunk) : chunk, settle);
   }
 
   override _final(done: (error?: Error | null) => void): void {
-    this.decompressor.end();
+    this.decompressor?.end();
     this.file.end(() => done());
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
     // A failed download must also end the decompressor, or the unpacking side waits forever.
-    if (error) this.decompressor.destroy(error);
+    if (error) this.decompressor?.destroy(error);
     done(error);
   }
 }

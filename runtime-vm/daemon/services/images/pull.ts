@@ -23,7 +23,7 @@ import {
   type ImageReference,
 } from '../../drivers/registry/reference';
 import { compressionOfMediaType, createDecompressor } from '../../drivers/snapshots/decompress';
-import type { LayerStore } from '../../drivers/snapshots/layer-store';
+import type { LayerStore, PendingLayer } from '../../drivers/snapshots/layer-store';
 import { sha256Digest, type BlobStore } from '../../store/blob-store';
 import { OffThreadDigestingStream } from '../../store/offthread-digest';
 import type { ImageRecord, ImageStore, LayerDescriptorRecord } from '../../store/image-store';
@@ -50,6 +50,10 @@ export interface PullRequest {
 }
 
 const downloadConcurrency = 3;
+
+function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return Promise.allSettled([promise]).then(([result]) => result as PromiseSettledResult<T>);
+}
 
 export class Puller {
   private readonly limiter = new Limiter(downloadConcurrency);
@@ -296,38 +300,86 @@ export class Puller {
   ): Promise<LayerDescriptorRecord> {
     const { signal, onProgress } = request;
     const id = shortId(descriptor.digest);
-    const { stream, size } = await session.getBlob(descriptor.digest, signal);
-    const total = descriptor.size > 0 ? descriptor.size : size;
+    const body = await session.openBlob(descriptor.digest, signal);
+    const total = descriptor.size > 0 ? descriptor.size : body.size;
     const downloading = new ThrottledProgress(onProgress, id, 'Downloading', total);
     const writer = await this.deps.blobs.createWriter();
-    // Socket chunks are gathered into the digester's 1 MiB slots, which then go on to the blob
-    // file and the decompressor: few large writes, and no fresh memory per chunk.
-    const digester = new OffThreadDigestingStream({
-      coalesce: true,
-      onBytes: (bytes) => downloading.update(bytes),
-    });
     const compression = compressionOfMediaType(descriptor.mediaType);
-    const decompressor = createDecompressor(compression);
-    const unpackSource = new PassThrough({ highWaterMark: 1024 * 1024 });
     const options = signal ? { signal } : {};
-    const download = Promise.all([
-      pipeline(
-        stream,
-        digester,
-        new LayerFanOut(
-          writer.stream as Writable,
-          decompressor,
-          () => digester.releaseChunk(),
-          compression === 'none',
-        ),
-        options,
-      ),
-      pipeline(decompressor, unpackSource, options),
-    ]);
-    const unpack = this.deps.layers.unpack(unpackSource, diffId, signal);
-    const [downloaded, unpacked] = await Promise.allSettled([download, unpack]);
+    // Socket chunks are gathered into the digester's 1 MiB slots, which then go on to the blob
+    // file (and the decompressor): few large writes, and no fresh memory per chunk.
+    const digesterFor = (inflateInto?: Writable) =>
+      new OffThreadDigestingStream({
+        coalesce: true,
+        onBytes: (bytes) => downloading.update(bytes),
+        inflateInto,
+      });
+    let digester: OffThreadDigestingStream | undefined;
+    /** Settled at once: it may fail while the unpack is still being awaited. */
+    let download: Promise<PromiseSettledResult<unknown>> | undefined;
+    let unpack: Promise<PendingLayer>;
+    if (compression === 'gzip') {
+      // The hash worker also inflates the layer, into reused memory, and hashes the tar: the
+      // main thread only copies socket bytes in and parses the tar.
+      unpack = this.deps.layers.unpackFed(
+        (tar) => {
+          const inflating = digesterFor(tar);
+          digester = inflating;
+          download = settle(
+            Promise.all([
+              body.pipeTo(inflating, signal),
+              pipeline(
+                inflating,
+                new LayerFanOut(
+                  writer.stream as Writable,
+                  undefined,
+                  () => inflating.releaseChunk(),
+                  false,
+                ),
+                options,
+              ),
+            ]),
+          );
+          return inflating.inflated();
+        },
+        diffId,
+        signal,
+      );
+    } else {
+      const decompressor = createDecompressor(compression);
+      const unpackSource = new PassThrough({ highWaterMark: 1024 * 1024 });
+      const passing = digesterFor();
+      digester = passing;
+      download = settle(
+        Promise.all([
+          body.pipeTo(passing, signal),
+          pipeline(
+            passing,
+            new LayerFanOut(
+              writer.stream as Writable,
+              decompressor,
+              () => passing.releaseChunk(),
+              compression === 'none',
+            ),
+            options,
+          ),
+          pipeline(decompressor, unpackSource, options),
+        ]),
+      );
+      unpack = this.deps.layers.unpack(unpackSource, diffId, signal);
+    }
+    const unpacked = await settle(unpack);
+    if (!digester || !download) {
+      // The unpack failed before the download began.
+      body.cancel();
+      await writer.abort();
+      throw (unpacked as PromiseRejectedResult).reason;
+    }
+    const downloaded = await download;
     const pending = unpacked.status === 'fulfilled' ? unpacked.value : undefined;
     try {
+      // A bad tar stops the download too; its own error is the one to report.
+      if (unpacked.status === 'rejected' && digester.targetFailure) throw unpacked.reason;
       if (downloaded.status === 'rejected') {
         throw signal?.aborted
           ? downloaded.reason

@@ -126,14 +126,13 @@ export async function startBerthd(options: BerthdOptions = {}): Promise<RunningB
       ...(options.args ?? []),
     ];
     // The launcher execs node, so the child's pid is berthd's.
-    const nodeOptions = [process.env.NODE_OPTIONS, ...(options.nodeArgs ?? [])].filter(Boolean);
     const proc = spawn(launcher, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
         ...process.env,
         BERTHD_BUNDLE: berthdBundle,
         BERTHD_NODE: process.execPath,
-        ...(nodeOptions.length > 0 ? { NODE_OPTIONS: nodeOptions.join(' ') } : {}),
+        BERTHD_NODE_ARGS: (options.nodeArgs ?? []).join(' '),
         ...options.env,
       },
     });

@@ -97,24 +97,30 @@ const hostile: Array<[string, Entry[], RegExp]> = [
   ['unknown entry type', [{ name: 'v', type: 'V' }], /unsupported tar entry type/],
 ];
 
+/** GNU tar's archive of one unpacked file, with the xattrs it reads back. */
+function archiveWithXattrs(dir: string, name: string): Buffer {
+  return execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-cf', '-', '-C', dir, name]);
+}
+
+// Both describes unpack into a fresh store beside an `outside` folder that must stay untouched.
+let root: string;
+let store: LayerStore;
+let outside: string;
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), 'berth-layers-'));
+  outside = join(root, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'sentinel'), 'untouched');
+  store = new LayerStore(join(root, 'layers'));
+  await store.init();
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
 describe('LayerStore.unpack', () => {
-  let root: string;
-  let store: LayerStore;
-  let outside: string;
-
-  beforeEach(async () => {
-    root = mkdtempSync(join(tmpdir(), 'berth-layers-'));
-    outside = join(root, 'outside');
-    mkdirSync(outside);
-    writeFileSync(join(outside, 'sentinel'), 'untouched');
-    store = new LayerStore(join(root, 'layers'));
-    await store.init();
-  });
-
-  afterEach(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
-
   it('extracts files, links and converts whiteouts and opaque dirs for overlayfs', async () => {
     const tar = buildTar([
       { name: 'etc/', type: '5' },
@@ -203,15 +209,7 @@ describe('LayerStore.unpack', () => {
     expect(readlinkSync(join(diff, 'dup'))).toBe('bin/ping');
     expect(readFileSync(join(diff, 'dup2'), 'utf8')).toBe('file last');
     // GNU tar reads the xattrs back: the capability is kept, the forged overlay xattr is not.
-    const archived = execFileSync('tar', [
-      '--xattrs',
-      '--xattrs-include=*',
-      '-cf',
-      '-',
-      '-C',
-      diff,
-      'bin/ping',
-    ]);
+    const archived = archiveWithXattrs(diff, 'bin/ping');
     expect(archived.includes(Buffer.from('SCHILY.xattr.security.capability'))).toBe(true);
     expect(archived.includes(Buffer.from('trusted.overlay.redirect'))).toBe(false);
   });
@@ -288,23 +286,6 @@ function unpackFedGzip(store: LayerStore, tar: Buffer, expectedDiffId: string | 
 }
 
 describe('LayerStore.unpackFed (pulled gzip layers inflated off the main thread)', () => {
-  let root: string;
-  let store: LayerStore;
-  let outside: string;
-
-  beforeEach(async () => {
-    root = mkdtempSync(join(tmpdir(), 'berth-layers-fed-'));
-    outside = join(root, 'outside');
-    mkdirSync(outside);
-    writeFileSync(join(outside, 'sentinel'), 'untouched');
-    store = new LayerStore(join(root, 'layers'));
-    await store.init();
-  });
-
-  afterEach(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
-
   it('extracts a layer inflated by the hash worker through its reused slots', async () => {
     const entries: Entry[] = [{ name: 'files/', type: '5' }];
     for (let index = 0; index < 30; index++) {
@@ -352,15 +333,7 @@ describe('LayerStore.unpackFed (pulled gzip layers inflated off the main thread)
     for (const entry of entries.slice(1)) {
       expect(readFileSync(join(diff, entry.name), 'utf8')).toBe(entry.data);
     }
-    const archived = execFileSync('tar', [
-      '--xattrs',
-      '--xattrs-include=*',
-      '-cf',
-      '-',
-      '-C',
-      diff,
-      entries[1]!.name,
-    ]);
+    const archived = archiveWithXattrs(diff, entries[1]!.name);
     expect(archived.includes(Buffer.from('SCHILY.xattr.security.capability'))).toBe(true);
   });
 

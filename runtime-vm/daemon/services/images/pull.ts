@@ -314,6 +314,24 @@ export class Puller {
         onBytes: (bytes) => downloading.update(bytes),
         inflateInto,
       });
+    /** The body through the digester into the blob file (and a decompressor, if given). */
+    const fetchThrough = (
+      through: OffThreadDigestingStream,
+      decompressor?: Writable,
+      decompressorKeepsChunks = false,
+    ) => [
+      body.pipeTo(through, signal),
+      pipeline(
+        through,
+        new LayerFanOut(
+          writer.stream as Writable,
+          decompressor,
+          () => through.releaseChunk(),
+          decompressorKeepsChunks,
+        ),
+        options,
+      ),
+    ];
     let digester: OffThreadDigestingStream | undefined;
     /** Settled at once: it may fail while the unpack is still being awaited. */
     let download: Promise<PromiseSettledResult<unknown>> | undefined;
@@ -325,21 +343,7 @@ export class Puller {
         (tar) => {
           const inflating = digesterFor(tar);
           digester = inflating;
-          download = settle(
-            Promise.all([
-              body.pipeTo(inflating, signal),
-              pipeline(
-                inflating,
-                new LayerFanOut(
-                  writer.stream as Writable,
-                  undefined,
-                  () => inflating.releaseChunk(),
-                  false,
-                ),
-                options,
-              ),
-            ]),
-          );
+          download = settle(Promise.all(fetchThrough(inflating)));
           return inflating.inflated();
         },
         diffId,
@@ -352,17 +356,7 @@ export class Puller {
       digester = passing;
       download = settle(
         Promise.all([
-          body.pipeTo(passing, signal),
-          pipeline(
-            passing,
-            new LayerFanOut(
-              writer.stream as Writable,
-              decompressor,
-              () => passing.releaseChunk(),
-              compression === 'none',
-            ),
-            options,
-          ),
+          ...fetchThrough(passing, decompressor, compression === 'none'),
           pipeline(decompressor, unpackSource, options),
         ]),
       );

@@ -2,17 +2,28 @@
 import { startDaemon } from './daemon';
 import { errorMessage } from './errors';
 import { createLogger } from './logger';
-import { loadOptions } from './config/options';
+import { flagSpecs, loadOptions } from './config/options';
+import { usageText } from './config/usage';
 import { startIdleCollector } from './idle-collector';
 import { dropLauncherPreload } from './launcher-env';
+import { berthVersion } from './services/system/system-service';
 
 async function main(): Promise<void> {
   // A pull runs gunzip, blob writes and layer writes for several layers at once, all on libuv's
   // threadpool (4 threads by default). Only effective before the pool's first use, i.e. here.
   process.env['UV_THREADPOOL_SIZE'] ??= '16';
+  const argv = process.argv.slice(2);
+  if (argv.some((arg) => arg === '-h' || arg === '--help')) {
+    process.stdout.write(usageText(flagSpecs));
+    return;
+  }
+  if (argv.some((arg) => arg === '-v' || arg === '--version')) {
+    process.stdout.write(`Berth Engine version ${berthVersion}\n`);
+    return;
+  }
   let options;
   try {
-    options = loadOptions(process.argv.slice(2));
+    options = loadOptions(argv);
   } catch (error) {
     process.stderr.write(`berthd: ${errorMessage(error)}\n`);
     process.exit(2);

@@ -69,7 +69,7 @@ interface FlagSpec {
   takesValue: boolean;
 }
 
-const flagSpecs: Record<string, FlagSpec> = {
+export const flagSpecs: Record<string, FlagSpec> = {
   '-H': { key: 'hosts', takesValue: true },
   '--host': { key: 'hosts', takesValue: true },
   '--data-root': { key: 'data-root', takesValue: true },

@@ -102,10 +102,13 @@ export const logs100MB: Scenario = {
   prepare: async (engine, context) => {
     await docker(engine, ['pull', '-q', imageRef(context.registryHost)]);
     const line = 'x'.repeat(79);
+    // Detached, then waited for: an attached run would hand its 100 MB of output to this
+    // process, whose garbage collection then competes with the samples for the CPU.
     await docker(engine, [
-      'run', '--network', 'none', '--name', runName(engine, 'logs'), imageRef(context.registryHost),
-      'sh', '-c', `yes ${line} | head -c ${LOG_BYTES}`,
+      'run', '-d', '--network', 'none', '--name', runName(engine, 'logs'),
+      imageRef(context.registryHost), 'sh', '-c', `yes ${line} | head -c ${LOG_BYTES}`,
     ]); // prettier-ignore
+    await docker(engine, ['wait', runName(engine, 'logs')]);
   },
   sample: async (engine) => {
     // The CLI writes straight to /dev/null, as `docker logs c > /dev/null` would: collecting

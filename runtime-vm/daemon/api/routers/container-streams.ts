@@ -112,6 +112,7 @@ async function logs(backend: ContainerStreamsBackend, ctx: RequestContext): Prom
 
   startStream(ctx.res, stdioContentType(ctx, target.tty));
   const stopped = follow ? backend.whenStopped(target.id, ctx.signal) : undefined;
+  let draining = Promise.resolve();
   for await (const batch of readLogs(target.logPaths, {
     stdout,
     stderr,
@@ -124,8 +125,13 @@ async function logs(backend: ContainerStreamsBackend, ctx: RequestContext): Prom
     stopped,
   })) {
     if (ctx.signal.aborted || ctx.res.destroyed) break;
-    await writeBatch(ctx, encodeLogMessages(toMessages(batch, timestamps), !target.tty));
+    // The next batch is read and encoded while the client drains the previous one: waiting for
+    // the drain first left berthd and the client taking turns, each idle half of the time.
+    const data = encodeLogMessages(toMessages(batch, timestamps), !target.tty);
+    await draining;
+    draining = writeBatch(ctx, data);
   }
+  await draining;
   if (!ctx.res.destroyed) ctx.res.end();
 }
 

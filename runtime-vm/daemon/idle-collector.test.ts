@@ -73,13 +73,19 @@ describe('idle collector', () => {
     expect(state.collected).toBe(1);
   });
 
+  /** A quiet daemon whose grown buffers were collected once, with the follow-up still owed. */
+  function collectedOnceWithFollowUpDue() {
+    const made = manualCollector({ quietMs: 120_000, followUpQuietMs: 240_000 });
+    collectors.push(made.collector);
+    made.state.arrayBuffers = 24 * MIB;
+    made.collector.check();
+    made.collector.check();
+    expect(made.state.collected).toBe(1);
+    return made;
+  }
+
   it('collects once more later in the same quiet stretch, for buffers idle pools dropped', () => {
-    const { state, collector } = manualCollector({ quietMs: 120_000, followUpQuietMs: 240_000 });
-    collectors.push(collector);
-    state.arrayBuffers = 24 * MIB;
-    collector.check();
-    collector.check();
-    expect(state.collected).toBe(1);
+    const { state, collector } = collectedOnceWithFollowUpDue();
     collector.check();
     expect(state.collected).toBe(1);
     collector.check();
@@ -87,12 +93,7 @@ describe('idle collector', () => {
   });
 
   it('drops the follow-up when work starts again', () => {
-    const { state, collector } = manualCollector({ quietMs: 120_000, followUpQuietMs: 240_000 });
-    collectors.push(collector);
-    state.arrayBuffers = 24 * MIB;
-    collector.check();
-    collector.check();
-    expect(state.collected).toBe(1);
+    const { state, collector } = collectedOnceWithFollowUpDue();
     state.busy = 0.5;
     collector.check();
     state.busy = 0;

@@ -1,6 +1,8 @@
 // `berthd --help` and `berthd --version`, in dockerd's style. Every flag options.ts parses is
 // described here (the unit test checks both lists agree).
-import { defaultConfigFile, defaultSocket } from './options';
+import { defaultConfigFile, defaultOptions, defaultSocket } from './options';
+
+const defaults = defaultOptions();
 
 /** Description of each setting, keyed like daemon.json (and options.ts's flag specs). */
 export const settingHelp: Record<string, { value?: string; text: string }> = {
@@ -10,17 +12,17 @@ export const settingHelp: Record<string, { value?: string; text: string }> = {
   },
   'data-root': {
     value: 'string',
-    text: 'Root directory of persistent state (default /var/lib/berth)',
+    text: `Root directory of persistent state (default ${defaults.dataRoot})`,
   },
   'exec-root': {
     value: 'string',
-    text: 'Root directory for execution state files (default /run/berth)',
+    text: `Root directory for execution state files (default ${defaults.execRoot})`,
   },
   pidfile: {
     value: 'string',
-    text: 'Path to use for the daemon PID file (default /run/berth/berthd.pid)',
+    text: `Path to use for the daemon PID file (default ${defaults.pidfile})`,
   },
-  group: { value: 'string', text: 'Group for the unix socket (default "berth")' },
+  group: { value: 'string', text: `Group for the unix socket (default "${defaults.group}")` },
   'log-level': {
     value: 'string',
     text: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")',

@@ -296,6 +296,48 @@ describe('logs', () => {
     expect(result.code).toBe(0);
   });
 
+  it('returns every byte of a large log, its streams apart, and a TTY log raw', async () => {
+    // 20 000 lines on each stream, then one 20 kB line that conmon splits into partial records.
+    const script =
+      'i=0; while [ $i -lt 20000 ]; do echo out-$i; echo err-$i >&2; i=$((i+1)); done;' +
+      ' head -c 20000 /dev/zero | tr "\\0" y; echo';
+    await cli.ok([
+      'run',
+      '--name',
+      'streams-big-log',
+      '--network',
+      'none',
+      image,
+      'sh',
+      '-c',
+      script,
+    ]);
+    await cli.ok([
+      'run',
+      '-t',
+      '--name',
+      'streams-tty-log',
+      '--network',
+      'none',
+      image,
+      'sh',
+      '-c',
+      'echo one; echo two >&2',
+    ]);
+    try {
+      const numbered = (name: string) =>
+        Array.from({ length: 20_000 }, (_, index) => `${name}-${index}\n`).join('');
+      const big = await cli.run(['logs', 'streams-big-log']);
+      expect(big.stdout === numbered('out') + 'y'.repeat(20_000) + '\n').toBe(true);
+      expect(big.stderr === numbered('err')).toBe(true);
+      const tty = await cli.run(['logs', 'streams-tty-log']);
+      expect(tty.stdout).toBe('one\r\ntwo\r\n');
+      expect(tty.stderr).toBe('');
+    } finally {
+      await cli.run(['rm', '-f', 'streams-big-log', 'streams-tty-log']);
+    }
+  });
+
   it('applies since and until', async () => {
     const future = Math.floor(Date.now() / 1000) + 3600;
     const none = await cli.run(['logs', '--since', String(future), 'streams-logs']);

@@ -46,30 +46,69 @@ export function encodeLogMessages(messages: LogMessage[], multiplexed: boolean):
     previous = message.stream;
     size += messageLength(message);
   }
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  let headerAt = -1;
-  previous = undefined;
-  const closeFrame = () => {
-    if (headerAt >= 0) out.writeUInt32BE(offset - headerAt - FRAME_HEADER_SIZE, headerAt + 4);
-  };
-  for (const message of messages) {
-    if (multiplexed && message.stream !== previous) {
-      closeFrame();
-      headerAt = offset;
-      out[offset] = message.stream;
-      out[offset + 1] = 0;
-      out[offset + 2] = 0;
-      out[offset + 3] = 0;
-      offset += FRAME_HEADER_SIZE;
-    }
-    previous = message.stream;
-    if (message.prefix) offset += out.write(message.prefix, offset, 'latin1');
-    offset += message.text.copy(out, offset);
-    if (message.newline) out[offset++] = NEWLINE;
+  const writer = new LogFrameWriter(multiplexed);
+  writer.begin(Buffer.allocUnsafe(size));
+  for (const { stream, text, newline, prefix } of messages) {
+    writer.add(stream, text, 0, text.length, newline, prefix);
   }
-  if (multiplexed) closeFrame();
-  return out;
+  return writer.finish();
+}
+
+/**
+ * Frames log text into a buffer the caller owns, one piece at a time: what encodeLogMessages
+ * does, without a message object per line (the logs fast path reuses its buffers and has none).
+ */
+export class LogFrameWriter {
+  private out: Buffer = Buffer.alloc(0);
+  private offset = 0;
+  private headerAt = -1;
+  private previous: StreamType | undefined;
+
+  constructor(private readonly multiplexed: boolean) {}
+
+  /** Starts filling `out`, which must be large enough for everything added until finish(). */
+  begin(out: Buffer): void {
+    this.out = out;
+    this.offset = 0;
+    this.headerAt = -1;
+    this.previous = undefined;
+  }
+
+  /** Adds source[start, end), after `prefix` and followed by a newline when asked. */
+  add(
+    stream: StreamType,
+    source: Buffer,
+    start: number,
+    end: number,
+    newline: boolean,
+    prefix?: string,
+  ): void {
+    const out = this.out;
+    if (this.multiplexed && stream !== this.previous) {
+      this.closeFrame();
+      this.headerAt = this.offset;
+      out[this.offset] = stream;
+      out[this.offset + 1] = 0;
+      out[this.offset + 2] = 0;
+      out[this.offset + 3] = 0;
+      this.offset += FRAME_HEADER_SIZE;
+    }
+    this.previous = stream;
+    if (prefix) this.offset += out.write(prefix, this.offset, 'latin1');
+    this.offset += source.copy(out, this.offset, start, end);
+    if (newline) out[this.offset++] = NEWLINE;
+  }
+
+  /** The bytes framed since begin(), as a view into the caller's buffer. */
+  finish(): Buffer {
+    if (this.multiplexed) this.closeFrame();
+    return this.out.subarray(0, this.offset);
+  }
+
+  private closeFrame(): void {
+    if (this.headerAt < 0) return;
+    this.out.writeUInt32BE(this.offset - this.headerAt - FRAME_HEADER_SIZE, this.headerAt + 4);
+  }
 }
 
 function messageLength(message: LogMessage): number {

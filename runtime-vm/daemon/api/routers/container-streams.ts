@@ -7,8 +7,9 @@ import {
   parseLogTimeBound,
   type LogRecord,
 } from '../../services/logs/k8s-log';
-import { readLogs } from '../../services/logs/log-reader';
+import { readLogLines, readLogs } from '../../services/logs/log-reader';
 import type { StatsDocument } from '../../services/stats/stats-document';
+import { streamLogLines } from '../log-lines-stream';
 import { compareVersions } from '../version';
 import {
   hijack,
@@ -112,17 +113,27 @@ async function logs(backend: ContainerStreamsBackend, ctx: RequestContext): Prom
 
   startStream(ctx.res, stdioContentType(ctx, target.tty));
   const stopped = follow ? backend.whenStopped(target.id, ctx.signal) : undefined;
+  const reading = {
+    tail: tail !== undefined && tail >= 0 ? tail : undefined,
+    follow,
+    signal: ctx.signal,
+    stopped,
+  };
+  if (!timestamps && sinceNs === undefined && untilNs === undefined) {
+    const chunks = readLogLines(target.logPaths, reading);
+    const options = { stdout, stderr, multiplexed: !target.tty, signal: ctx.signal };
+    await streamLogLines(ctx.res, chunks, options);
+    if (!ctx.res.destroyed) ctx.res.end();
+    return;
+  }
   let draining = Promise.resolve();
   for await (const batch of readLogs(target.logPaths, {
+    ...reading,
     stdout,
     stderr,
     sinceNs,
     untilNs,
-    tail: tail !== undefined && tail >= 0 ? tail : undefined,
-    follow,
     timestamps,
-    signal: ctx.signal,
-    stopped,
   })) {
     if (ctx.signal.aborted || ctx.res.destroyed) break;
     // The next batch is read and encoded while the client drains the previous one: waiting for

@@ -5,6 +5,7 @@ import {
   parseK8sLine,
   parseLogTimeBound,
   parseRfc3339Nano,
+  scanK8sRecords,
 } from './k8s-log';
 
 describe('k8s-file records', () => {
@@ -47,6 +48,22 @@ describe('k8s-file records', () => {
     );
     expect(records.map((r) => r.text.toString())).toEqual(['one']);
     expect(rest.toString()).toBe('2026-01-01T00:00:00.2+00:00 stdout F tw');
+  });
+
+  it('visits the records of whole lines as offsets, skipping lines that are not records', () => {
+    const lines = Buffer.from(
+      '2026-01-01T00:00:00.000000001+00:00 stdout P hel\n' +
+        'garbage without a header\n' +
+        '2026-01-01T00:00:00.000000002+00:00 stdout F lo\n' +
+        '2026-01-01T00:00:00.000000003+00:00 stderr F\n' +
+        '2026-01-01T00:00:00.000000004+00:00 stdin F no\n' +
+        '2026-01-01T00:00:00.000000005+00:00 stderr F oops\n',
+    );
+    const seen: string[] = [];
+    scanK8sRecords(lines, (stderr, start, end, newline) =>
+      seen.push(`${stderr ? 'err' : 'out'}:${lines.toString('latin1', start, end)}:${newline}`),
+    );
+    expect(seen).toEqual(['out:hel:false', 'out:lo:true', 'err::true', 'err:oops:true']);
   });
 
   it('renders Docker fixed-width UTC timestamps', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { open } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from './k8s-log';
-import { readLogs, tailStart, type LogReadOptions } from './log-reader';
+import { readLogLines, readLogs, tailStart, type LogReadOptions } from './log-reader';
 
 let dir: string;
 beforeEach(() => {
@@ -92,6 +92,40 @@ describe('readLogs', () => {
     expect(got).toHaveLength(20_001);
     expect(got[0]).toMatch(/^line 9999 /);
     expect(got.at(-1)).toMatch(/^line 29999 /);
+  });
+
+  it('reads a line longer than its read buffer whole, and the lines around it', async () => {
+    const file = join(dir, 'ctr.log');
+    const long = 'y'.repeat(2_500_000);
+    writeFileSync(
+      file,
+      line(1, 'stdout', 'before') + line(2, 'stderr', long) + line(3, 'stdout', 'after'),
+    );
+    expect(await collect([file], options())).toBe(`before\n!${long}\nafter\n`);
+  });
+
+  it('hands out only whole lines, keeping a torn one until its end arrives', async () => {
+    const file = join(dir, 'ctr.log');
+    const whole = line(1, 'stdout', 'one');
+    const torn = line(2, 'stdout', 'two');
+    writeFileSync(file, whole + torn.slice(0, 20));
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const chunks: string[] = [];
+    const done = (async () => {
+      for await (const lines of readLogLines([file], {
+        follow: true,
+        signal: new AbortController().signal,
+        stopped,
+      }))
+        chunks.push(lines.toString());
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    appendFileSync(file, torn.slice(20));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stop();
+    await done;
+    expect(chunks).toEqual([whole, torn]);
   });
 
   it('reads a missing file as empty', async () => {

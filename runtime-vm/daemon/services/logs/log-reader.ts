@@ -1,6 +1,8 @@
 // Reads a container's k8s-file logs for `GET /containers/{id}/logs`: the whole history or its
-// tail, filtered by stream and time, then optionally follows the file until the container stops.
-// Records come out in batches so the router can frame a whole batch with one socket write.
+// tail, then optionally follows the file until the container stops. `readLogLines` hands out
+// whole lines straight from one reused read buffer (the fast path renders them without making an
+// object per line); `readLogs` parses them into records, filtered by stream and time, in batches
+// so the router can frame a whole batch with one socket write.
 // Every file is opened up front, so a rotation while reading moves names, not what is read; a
 // follow notices that the live name points at a new file, finishes the old one, and moves on.
 import { watch, type FSWatcher } from 'node:fs';
@@ -8,21 +10,24 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseK8sChunk, type LogRecord } from './k8s-log';
 
-export interface LogReadOptions {
+export interface LogLinesOptions {
+  /** Only the last N lines; undefined means all. */
+  tail?: number;
+  follow: boolean;
+  signal: AbortSignal;
+  /** Settles when the container stops: a follow reads what is left, then ends. */
+  stopped?: Promise<unknown>;
+}
+
+export interface LogReadOptions extends LogLinesOptions {
   stdout: boolean;
   stderr: boolean;
   /** Only records at or after this time (epoch ns). */
   sinceNs?: bigint;
   /** Only records before this time (epoch ns). */
   untilNs?: bigint;
-  /** Only the last N lines; undefined means all. */
-  tail?: number;
-  follow: boolean;
   /** Whether callers need record times (timestamps=1); since/until imply it. */
   timestamps: boolean;
-  signal: AbortSignal;
-  /** Settles when the container stops: a follow reads what is left, then ends. */
-  stopped?: Promise<unknown>;
 }
 
 const CHUNK_SIZE = 1 << 20;
@@ -30,10 +35,7 @@ const NEWLINE = 0x0a;
 /** Follow re-reads on inotify events; the poll is a safety net for missed events. */
 const FOLLOW_POLL_MS = 250;
 
-/**
- * Yields batches of records from `files`, oldest file first (rotated files, then the live one).
- * A missing file reads as empty: a container that never wrote has no log yet.
- */
+/** Yields batches of records from `files`, filtered by stream and time. */
 export async function* readLogs(
   files: string[],
   options: LogReadOptions,
@@ -44,11 +46,24 @@ export async function* readLogs(
     (record.stream === 'stdout' ? options.stdout : options.stderr) &&
     (options.sinceNs === undefined || record.timeNs >= options.sinceNs) &&
     (options.untilNs === undefined || record.timeNs < options.untilNs);
+  for await (const lines of readLogLines(files, options)) {
+    // Records are views into the bytes parsed, and outlive the reused read buffer: copy.
+    const kept = parseK8sChunk(Buffer.from(lines), withTime).records.filter(keep);
+    if (kept.length) yield kept;
+  }
+}
 
+/**
+ * Yields whole lines of `files`, oldest file first (rotated files, then the live one). Each chunk
+ * is a view into a reused buffer, valid until the next one is asked for. A missing file reads as
+ * empty: a container that never wrote has no log yet.
+ */
+export async function* readLogLines(
+  files: string[],
+  options: LogLinesOptions,
+): AsyncGenerator<Buffer> {
   const handles = await Promise.all(files.map(openIfPresent));
-  const readers = files.map(
-    (path, index) => new LogFileReader(path, 0, withTime, handles[index] ?? undefined),
-  );
+  const readers = files.map((path, index) => new LogFileReader(path, handles[index] ?? undefined));
   try {
     const start =
       options.tail === undefined ? { file: 0, offset: 0 } : await tailStart(handles, options.tail);
@@ -58,15 +73,12 @@ export async function* readLogs(
     for (let index = start.file; index < files.length; index++) {
       const reader = readers[index]!;
       if (index === start.file) reader.position = start.offset;
-      for await (const batch of reader.readToEnd(options.signal)) {
-        const kept = batch.filter(keep);
-        if (kept.length) yield kept;
-      }
+      yield* reader.readToEnd(options.signal);
     }
     if (!options.follow || !live || options.signal.aborted) return;
     // The follow owns the live reader from here on.
     readers.pop();
-    yield* follow(live, withTime, keep, options);
+    yield* follow(live, options);
   } finally {
     await Promise.all(readers.map((reader) => reader.close()));
   }
@@ -81,12 +93,7 @@ async function openIfPresent(path: string): Promise<FileHandle | null> {
   }
 }
 
-async function* follow(
-  first: LogFileReader,
-  withTime: boolean,
-  keep: (record: LogRecord) => boolean,
-  options: LogReadOptions,
-): AsyncGenerator<LogRecord[]> {
+async function* follow(first: LogFileReader, options: LogLinesOptions): AsyncGenerator<Buffer> {
   let reader = first;
   const path = reader.path;
   let wake: (() => void) | undefined;
@@ -124,13 +131,10 @@ async function* follow(
       const wasStopped = stopped;
       // Looked at before reading: once the name shows a new file, conmon is done with the old.
       const replaced = await reader.isReplaced();
-      for await (const batch of reader.readToEnd(options.signal)) {
-        const kept = batch.filter(keep);
-        if (kept.length) yield kept;
-      }
+      yield* reader.readToEnd(options.signal);
       if (replaced) {
         await reader.close();
-        reader = new LogFileReader(path, 0, withTime);
+        reader = new LogFileReader(path);
         continue;
       }
       // Once the container stopped, the read just done saw everything conmon wrote.
@@ -147,16 +151,17 @@ async function* follow(
   }
 }
 
-/** Reads one log file forward from an offset, carrying incomplete lines between reads. */
+/** Reads one log file forward from an offset, keeping an incomplete last line for the next read. */
 class LogFileReader {
   private handle: FileHandle | undefined;
-  private rest: Buffer = Buffer.alloc(0);
-  private readonly buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+  private buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+  /** Bytes of an incomplete line at the start of `buffer`, read but not handed out yet. */
+  private carried = 0;
+  /** Where the next read starts in the file. */
+  position = 0;
 
   constructor(
     readonly path: string,
-    public position: number,
-    private readonly withTime: boolean,
     handle?: FileHandle,
   ) {
     this.handle = handle;
@@ -179,7 +184,8 @@ class LogFileReader {
     return (await this.handle.stat()).ino !== current;
   }
 
-  async *readToEnd(signal: AbortSignal): AsyncGenerator<LogRecord[]> {
+  /** Yields the whole lines up to the end of the file, each chunk a view into the read buffer. */
+  async *readToEnd(signal: AbortSignal): AsyncGenerator<Buffer> {
     if (!this.handle) {
       try {
         this.handle = await open(this.path, 'r');
@@ -192,19 +198,32 @@ class LogFileReader {
     if (size < this.position) {
       // The file was truncated in place: start again from the top.
       this.position = 0;
-      this.rest = Buffer.alloc(0);
+      this.carried = 0;
     }
     while (!signal.aborted) {
-      const { bytesRead } = await this.handle.read(this.buffer, 0, CHUNK_SIZE, this.position);
+      // A line longer than the buffer (never from conmon, which splits long lines) grows it.
+      if (this.carried === this.buffer.length) {
+        const grown = Buffer.allocUnsafe(this.buffer.length * 2);
+        this.buffer.copy(grown, 0, 0, this.carried);
+        this.buffer = grown;
+      }
+      const { bytesRead } = await this.handle.read(
+        this.buffer,
+        this.carried,
+        this.buffer.length - this.carried,
+        this.position,
+      );
       if (bytesRead === 0) return;
       this.position += bytesRead;
-      // Records are views into `chunk`, so each read gets its own copy of the bytes.
-      const chunk = this.rest.length
-        ? Buffer.concat([this.rest, this.buffer.subarray(0, bytesRead)])
-        : Buffer.from(this.buffer.subarray(0, bytesRead));
-      const { records, rest } = parseK8sChunk(chunk, this.withTime);
-      this.rest = rest;
-      if (records.length) yield records;
+      const filled = this.carried + bytesRead;
+      const lastNewline = this.buffer.lastIndexOf(NEWLINE, filled - 1);
+      if (lastNewline < 0) {
+        this.carried = filled;
+        continue;
+      }
+      yield this.buffer.subarray(0, lastNewline + 1);
+      // The consumer is done with the view: keep the incomplete line for the next read.
+      this.carried = this.buffer.copy(this.buffer, 0, lastNewline + 1, filled);
     }
   }
 

@@ -13,4 +13,13 @@ describe('runcMessage', () => {
   it('falls back to the raw text', () => {
     expect(runcMessage('  plain failure \n')).toBe('plain failure');
   });
+
+  it("writes crun's errno texts in lower case, as the CLI's exit-code rules expect", () => {
+    expect(
+      runcMessage('executable file `/nope` not found in $PATH: No such file or directory\n'),
+    ).toBe('executable file `/nope` not found in $PATH: no such file or directory');
+    expect(runcMessage('open executable: Permission denied')).toBe(
+      'open executable: permission denied',
+    );
+  });
 });

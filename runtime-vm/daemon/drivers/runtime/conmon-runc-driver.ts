@@ -1,6 +1,7 @@
-// RuntimeDriver on conmon + runc. conmon double-forks away from the daemon and holds the
-// container's stdio, k8s-file log and exit code, so containers outlive a daemon crash; a new
-// daemon re-adopts them from the exit dir, the pid files and `runc state`.
+// RuntimeDriver on conmon + runc (or crun, which takes the same commands). conmon double-forks
+// away from the daemon and holds the container's stdio, k8s-file log and exit code, so
+// containers outlive a daemon crash; a new daemon re-adopts them from the exit dir, the pid
+// files and `runc state`.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, watch, type FSWatcher } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
@@ -9,7 +10,13 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../../errors';
 import type { OciResources } from './oci-spec';
-import { InitGoneError, initHasExeced, releaseThroughExecFifo } from './exec-fifo';
+import { conmonRuntimePath } from './crun-hybrid';
+import {
+  InitGoneError,
+  initHasExeced,
+  releaseCrunThroughExecFifo,
+  releaseThroughExecFifo,
+} from './exec-fifo';
 import { CommandError, runCommand } from './run-command';
 import type {
   RunInContainerOptions,
@@ -35,17 +42,30 @@ export class RuntimeCreateError extends Error {
 
 const runtimeStatuses = new Set<RuntimeStatus>(['created', 'running', 'paused', 'stopped']);
 
-/** runc prints `time=... level=error msg="..."`; users should see only the message. */
+/**
+ * runc prints `time=... level=error msg="..."`; users should see only the message. crun ends its
+ * messages with C's capitalized strerror, where runc (Go) writes errno texts in lower case, and
+ * the docker CLI picks `run`'s exit code from those: 127 for "no such file or directory", 126
+ * for "permission denied". So they are written the Go way.
+ */
 export function runcMessage(stderr: string): string {
   const messages = [...stderr.matchAll(/msg="((?:[^"\\]|\\.)*)"/g)].map((m) =>
     (m[1] ?? '').replace(/\\"/g, '"').replace(/\\\\/g, '\\'),
   );
-  return messages.length > 0 ? messages.join(': ') : stderr.trim();
+  const text = messages.length > 0 ? messages.join(': ') : stderr.trim();
+  return text.replace(errnoTexts, (errnoText) => errnoText.toLowerCase());
 }
 
+const errnoTexts = /No such file or directory|Permission denied|Is a directory|Not a directory/g;
+
+/** What a runtime says when the container is unknown: runc's words, then crun's. */
+const unknownContainer = /does not exist|status`: no such file or directory/i;
+
 export class ConmonRuncDriver implements RuntimeDriver {
-  readonly name = 'runc';
+  readonly name: string;
   private readonly runcPath: string;
+  /** What conmon runs for `create`: the runtime, or crun's hybrid-host script. */
+  private readonly createRuntimePath: string;
   private readonly conmonPath: string;
   private readonly runcRoot: string;
   private readonly exitDir: string;
@@ -56,6 +76,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
 
   constructor(options: ConmonRuncOptions) {
     this.runcPath = options.runcPath ?? '/usr/sbin/runc';
+    this.name = /(^|\/)crun$/.test(this.runcPath) ? 'crun' : 'runc';
     this.conmonPath = options.conmonPath ?? '/usr/bin/conmon';
     this.runcRoot = join(options.stateDir, 'runc');
     this.exitDir = join(options.stateDir, 'exits');
@@ -63,6 +84,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
     for (const dir of [this.runcRoot, this.exitDir, this.socketDir]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
+    this.createRuntimePath = conmonRuntimePath(this.runcPath, options.stateDir);
   }
 
   async create(options: RuntimeCreateOptions): Promise<{ pid: number }> {
@@ -74,7 +96,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
       '-c', id,
       '-u', id,
       '-n', id,
-      '-r', this.runcPath,
+      '-r', this.createRuntimePath,
       '-b', bundleDir,
       '-p', join(bundleDir, 'ctr.pid'),
       '-P', join(bundleDir, 'conmon.pid'),
@@ -132,7 +154,8 @@ export class ConmonRuncDriver implements RuntimeDriver {
     this.createdPids.delete(id);
     if (pid !== undefined) {
       try {
-        if (await releaseThroughExecFifo(join(this.runcRoot, id, 'exec.fifo'), pid)) return;
+        const release = this.name === 'crun' ? releaseCrunThroughExecFifo : releaseThroughExecFifo;
+        if (await release(join(this.runcRoot, id, 'exec.fifo'), pid)) return;
       } catch (error) {
         if (error instanceof InitGoneError) {
           throw new ConflictError(`container ${id}: ${error.message}`, { cause: error });
@@ -216,7 +239,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
       }
       return state;
     } catch (error) {
-      if (error instanceof CommandError && /does not exist/.test(error.stderr)) return undefined;
+      if (error instanceof CommandError && unknownContainer.test(error.stderr)) return undefined;
       throw new SystemError(`runc state ${id}: ${describe(error)}`, { cause: error });
     }
   }
@@ -244,7 +267,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
         id,
       ]);
     } catch (error) {
-      if (!(error instanceof CommandError && /does not exist/.test(error.stderr))) {
+      if (!(error instanceof CommandError && unknownContainer.test(error.stderr))) {
         throw new SystemError(`runc delete ${id}: ${describe(error)}`, { cause: error });
       }
     } finally {
@@ -339,7 +362,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
       const id = args[args.length - 1] ?? '';
       if (error instanceof CommandError) {
         const message = runcMessage(error.stderr);
-        if (/does not exist/.test(message)) throw new NotFoundError(`No such container: ${id}`);
+        if (unknownContainer.test(message)) throw new NotFoundError(`No such container: ${id}`);
         if (/not running|not paused|is paused|already|cannot/.test(message)) {
           throw new ConflictError(`container ${id}: ${message}`);
         }

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   InitGoneError,
   initHasExeced,
-  isRuncInit,
+  isRuntimeInit,
   processAlive,
+  releaseCrunThroughExecFifo,
   releaseThroughExecFifo,
 } from './exec-fifo';
 
@@ -45,6 +46,39 @@ describe('releaseThroughExecFifo', () => {
   });
 });
 
+describe('releaseCrunThroughExecFifo', () => {
+  let dir: string;
+  let fifo: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-fifo-'));
+    fifo = join(dir, 'exec.fifo');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('hands one byte to a reader blocked on the fifo, like crun init, and removes the fifo', async () => {
+    execFileSync('mkfifo', [fifo]);
+    // The reader (crun's init) waits for its byte, then "execs".
+    const reader = spawn('sh', ['-c', `od -An -tx1 < ${fifo}`]);
+    let output = '';
+    reader.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => reader.on('exit', resolve));
+    expect(await releaseCrunThroughExecFifo(fifo, reader.pid ?? 0)).toBe(true);
+    await exited;
+    expect(output.trim()).toBe('00');
+    expect(existsSync(fifo)).toBe(false);
+  });
+
+  it('answers false without a fifo, and fails when the process behind it is gone', async () => {
+    expect(await releaseCrunThroughExecFifo(fifo, process.pid)).toBe(false);
+    execFileSync('mkfifo', [fifo]);
+    const gone = spawn('true');
+    await new Promise((resolve) => gone.on('exit', resolve));
+    await expect(releaseCrunThroughExecFifo(fifo, gone.pid ?? 0)).rejects.toBeInstanceOf(
+      InitGoneError,
+    );
+  });
+});
+
 describe('processAlive', () => {
   it('is true for this process and false for a pid that does not exist', async () => {
     expect(await processAlive(process.pid)).toBe(true);
@@ -53,12 +87,16 @@ describe('processAlive', () => {
 });
 
 describe('initHasExeced', () => {
-  it("tells runc's init (`<runc> init`) from the entrypoint it execs", () => {
-    expect(isRuncInit(['/usr/sbin/runc', 'init'])).toBe(true);
-    expect(isRuncInit(['runc', 'init'])).toBe(true);
-    expect(isRuncInit(['sleep', '300'])).toBe(false);
-    expect(isRuncInit(['/bin/sh', 'init'])).toBe(false);
-    expect(isRuncInit(['/usr/sbin/runc', 'init', 'extra'])).toBe(false);
+  it("tells the runtime's init (runc's `init`, crun's `create`) from the entrypoint it execs", () => {
+    expect(isRuntimeInit(['/usr/sbin/runc', 'init'])).toBe(true);
+    expect(isRuntimeInit(['runc', 'init'])).toBe(true);
+    expect(isRuntimeInit(['sleep', '300'])).toBe(false);
+    expect(isRuntimeInit(['/bin/sh', 'init'])).toBe(false);
+    expect(isRuntimeInit(['/usr/sbin/runc', 'init', 'extra'])).toBe(false);
+    expect(
+      isRuntimeInit(['/usr/bin/crun', '--root=/run/x', 'create', '--bundle', '/b', 'id']),
+    ).toBe(true);
+    expect(isRuntimeInit(['/bin/sh', 'create'])).toBe(false);
   });
 
   it('is true for a process running its own program, false for a pid that is gone', async () => {

@@ -3,7 +3,7 @@
 // init writes, waits for end-of-file (init's copy closes on exec) and removes the fifo, which is
 // also how runc tells `created` from `running`. Doing those steps here saves launching a Go
 // binary (and forking the daemon) on every container start.
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 
 /** Thrown when the container's init died before it could be released. */
@@ -25,9 +25,14 @@ export async function processAlive(pid: number): Promise<boolean> {
   }
 }
 
-/** Whether `argv` is runc's init (`<runc path> init`), still waiting to exec the entrypoint. */
-export function isRuncInit(argv: readonly string[]): boolean {
-  return argv.length === 2 && argv[1] === 'init' && /(^|\/)runc$/.test(argv[0] ?? '');
+/**
+ * Whether `argv` is the runtime's init, still waiting to exec the entrypoint: runc's is
+ * `<runc path> init`; crun's is a fork of the `crun ... create ...` that made the container.
+ */
+export function isRuntimeInit(argv: readonly string[]): boolean {
+  const program = argv[0] ?? '';
+  if (/(^|\/)runc$/.test(program)) return argv.length === 2 && argv[1] === 'init';
+  return /(^|\/)crun$/.test(program) && argv.includes('create');
 }
 
 /**
@@ -46,7 +51,7 @@ export async function initHasExeced(pid: number, settleMs = 200): Promise<boolea
     }
     // Empty: a zombie, which tells nothing (its exit, if it ran, is in conmon's exit file).
     if (cmdline === '') return false;
-    if (!isRuncInit(cmdline.replace(/\0$/, '').split('\0'))) return true;
+    if (!isRuntimeInit(cmdline.replace(/\0$/, '').split('\0'))) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -103,5 +108,43 @@ export async function releaseThroughExecFifo(
     await handle.close();
   }
   await rm(fifoPath, { force: true });
+  return true;
+}
+
+/**
+ * crun's handshake runs the other way: its init reads the fifo, and `crun start` opens it for
+ * writing, removes it (crun's sign of `running`) and writes one byte. Returns false when there
+ * is no fifo; throws InitGoneError when init died before it could be released.
+ */
+export async function releaseCrunThroughExecFifo(
+  fifoPath: string,
+  initPid: number,
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let handle: FileHandle | undefined;
+  while (!handle) {
+    handle = await open(fifoPath, constants.O_WRONLY | constants.O_NONBLOCK).catch(
+      (error: NodeJS.ErrnoException) => {
+        // ENXIO: init has not opened its end for reading yet.
+        if (error.code === 'ENOENT' || error.code === 'ENXIO') return undefined;
+        throw error;
+      },
+    );
+    if (handle) break;
+    if (!existsSync(fifoPath)) return false;
+    if (!(await processAlive(initPid)))
+      throw new InitGoneError('container process is already dead');
+    if (Date.now() > deadline) {
+      throw new Error(`container init did not take the start signal within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  try {
+    await rm(fifoPath, { force: true });
+    await handle.write(Buffer.from([0]));
+  } finally {
+    await handle.close();
+  }
   return true;
 }

@@ -55,6 +55,19 @@ describe('RuntimeFeatureProbe', () => {
       reason: 'rro is not supported by runtime "crun": OCI features struct is not available',
     });
     expect(await noFeatures.status()).toEqual({});
+    // crun 1.8 has no `features` command but applies rro; older ones are taken at their word.
+    const noCommand = async () => {
+      throw new Error('unknown command features');
+    };
+    const crun = (version: string) =>
+      new RuntimeFeatureProbe('/x/crun', noCommand, '6.1.0', async () => version);
+    expect(await crun('crun version 1.8.1\ncommit: f8a096b\n').recursiveReadOnly()).toEqual({
+      supported: true,
+    });
+    expect(await crun('crun version 1.4.5\n').recursiveReadOnly()).toMatchObject({
+      supported: false,
+    });
+    expect(await crun('crun version 1.8.1\n').status()).toEqual({});
     const garbled = new RuntimeFeatureProbe('/x/runc', async () => 'not json', '6.1.0');
     expect(await garbled.features()).toBeUndefined();
     const noRro = new RuntimeFeatureProbe(

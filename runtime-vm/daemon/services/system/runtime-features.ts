@@ -32,6 +32,24 @@ const runFeatures: FeaturesCommand = (runtimePath) =>
     );
   });
 
+const runVersion: FeaturesCommand = (runtimePath) =>
+  new Promise((resolve, reject) => {
+    execFile(runtimePath, ['--version'], { timeout: probeTimeoutMs }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
+
+/**
+ * crun before 1.9 has no `features` command, yet applies `rro`: on Debian 12's crun 1.8.1 a
+ * write below an `rro` bind fails both on the bind and on a mount below it.
+ */
+export function crunAppliesRecursiveReadOnly(versionOutput: string): boolean {
+  const m = /^crun version (\d+)\.(\d+)/m.exec(versionOutput);
+  if (!m) return false;
+  const major = Number(m[1]);
+  return major > 1 || (major === 1 && Number(m[2]) >= 8);
+}
+
 /** mount_setattr(2) with AT_RECURSIVE arrived in Linux 5.12. */
 export function kernelSupportsRecursiveReadOnly(kernelRelease: string): boolean {
   const m = /^(\d+)\.(\d+)/.exec(kernelRelease);
@@ -49,6 +67,7 @@ export class RuntimeFeatureProbe {
     private readonly runtimePath: string,
     private readonly command: FeaturesCommand = runFeatures,
     private readonly kernelRelease: string = release(),
+    private readonly version: FeaturesCommand = runVersion,
   ) {
     this.runtimeName = basename(runtimePath);
   }
@@ -76,6 +95,10 @@ export class RuntimeFeatureProbe {
       };
     }
     const features = await this.features();
+    if (!features && this.runtimeName === 'crun') {
+      const output = await this.version(this.runtimePath).catch(() => '');
+      if (crunAppliesRecursiveReadOnly(output)) return { supported: true };
+    }
     if (!features) {
       return {
         supported: false,

@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 
 export const runtimePackages = [
   { name: 'runc', provides: ['/usr/sbin/runc', '/usr/bin/runc'] },
+  // The default runtime when installed: creates and execs start several times faster than runc's.
+  { name: 'crun', provides: ['/usr/bin/crun'] },
   { name: 'conmon', provides: ['/usr/bin/conmon', '/usr/libexec/podman/conmon'] },
   { name: 'iproute2', provides: ['/usr/sbin/ip', '/sbin/ip', '/bin/ip'] },
   { name: 'iptables', provides: ['/usr/sbin/iptables', '/sbin/iptables'] },

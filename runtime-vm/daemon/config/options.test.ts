@@ -64,8 +64,14 @@ describe('loadOptions', () => {
     );
   });
 
-  it('runtimes and default-runtime choose the OCI runtime binary, runc by default', () => {
-    expect(loadOptions(['--config-file', config]).runtimePath).toBe('/usr/sbin/runc');
+  it('runtimes and default-runtime choose the OCI runtime binary, crun or else runc by default', () => {
+    const withCrun = (path: string) => path === '/usr/bin/crun';
+    expect(loadOptions(['--config-file', config], withCrun).runtimePath).toBe('/usr/bin/crun');
+    expect(loadOptions(['--config-file', config], () => false).runtimePath).toBe('/usr/sbin/runc');
+    const runc = ['--default-runtime', 'runc'];
+    expect(loadOptions(['--config-file', config, ...runc], withCrun).runtimePath).toBe(
+      '/usr/sbin/runc',
+    );
     writeFileSync(
       config,
       JSON.stringify({ runtimes: { mine: { path: '/opt/runc' } }, 'default-runtime': 'mine' }),

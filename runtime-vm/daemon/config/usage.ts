@@ -41,7 +41,7 @@ export const settingHelp: Record<string, { value?: string; text: string }> = {
   runtimes: { value: 'name=path', text: 'Register an additional OCI compatible runtime' },
   'default-runtime': {
     value: 'string',
-    text: 'Default OCI runtime for containers (default "runc")',
+    text: 'Default OCI runtime for containers (default "crun" when installed, else "runc")',
   },
   bip: { value: 'string', text: 'Network bridge IP (CIDR) of the default bridge' },
   'default-address-pools': {

@@ -281,10 +281,9 @@ function listSetting(raw: RawSettings, key: string): string[] | undefined {
   return value as string[];
 }
 
-/** Flags + config file → validated options. */
 /**
- * `installed` tells whether a path exists (a parameter so tests need not depend on the host's
- * packages): the default runtime is crun when installed, as with Podman, and runc otherwise.
+ * Flags + config file → validated options. `installed` tells whether a path exists, for the
+ * default runtime (a parameter, so tests do not depend on the host's packages).
  */
 export function loadOptions(
   argv: readonly string[],

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../../errors';
 import type { OciResources } from './oci-spec';
-import { conmonRuntimePath } from './crun-hybrid';
+import { conmonRuntimePath, isCrun } from './crun-hybrid';
 import {
   InitGoneError,
   initHasExeced,
@@ -76,7 +76,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
 
   constructor(options: ConmonRuncOptions) {
     this.runcPath = options.runcPath ?? '/usr/sbin/runc';
-    this.name = /(^|\/)crun$/.test(this.runcPath) ? 'crun' : 'runc';
+    this.name = isCrun(this.runcPath) ? 'crun' : 'runc';
     this.conmonPath = options.conmonPath ?? '/usr/bin/conmon';
     this.runcRoot = join(options.stateDir, 'runc');
     this.exitDir = join(options.stateDir, 'exits');

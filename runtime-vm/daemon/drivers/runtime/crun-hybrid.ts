@@ -7,6 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Whether a runtime binary (or argv[0]) is crun, whose ways differ from runc's in places. */
+export const isCrun = (path: string): boolean => /(^|\/)crun$/.test(path);
+
 /** The cgroup v2 mount of a hybrid host when it holds controllers crun would refuse, if any. */
 export function hybridV2WithControllers(
   mountinfo = readFileSync('/proc/self/mountinfo', 'utf8'),
@@ -51,7 +54,7 @@ export function crunHybridScript(crunPath: string, v2Mount: string): string {
  * or, for crun on a hybrid host whose v2 hierarchy holds controllers, a script in `stateDir`.
  */
 export function conmonRuntimePath(runtimePath: string, stateDir: string): string {
-  if (!/(^|\/)crun$/.test(runtimePath)) return runtimePath;
+  if (!isCrun(runtimePath)) return runtimePath;
   const v2Mount = hybridV2WithControllers();
   if (!v2Mount) return runtimePath;
   const script = join(stateDir, 'crun-hybrid');

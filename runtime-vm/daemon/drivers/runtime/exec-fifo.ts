@@ -5,6 +5,7 @@
 // binary (and forking the daemon) on every container start.
 import { constants, existsSync } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { isCrun } from './crun-hybrid';
 
 /** Thrown when the container's init died before it could be released. */
 export class InitGoneError extends Error {
@@ -32,7 +33,7 @@ export async function processAlive(pid: number): Promise<boolean> {
 export function isRuntimeInit(argv: readonly string[]): boolean {
   const program = argv[0] ?? '';
   if (/(^|\/)runc$/.test(program)) return argv.length === 2 && argv[1] === 'init';
-  return /(^|\/)crun$/.test(program) && argv.includes('create');
+  return isCrun(program) && argv.includes('create');
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../../errors';
 import type { OciResources } from './oci-spec';
-import { conmonRuntimePath, isCrun } from './crun-hybrid';
+import { createRuntimeFor, isCrun, type CreateRuntime } from './crun-hybrid';
 import {
   InitGoneError,
   initHasExeced,
@@ -65,7 +65,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
   readonly name: string;
   private readonly runcPath: string;
   /** What conmon runs for `create`: the runtime, or crun's hybrid-host script. */
-  private readonly createRuntimePath: string;
+  private readonly createRuntime: CreateRuntime;
   private readonly conmonPath: string;
   private readonly runcRoot: string;
   private readonly exitDir: string;
@@ -84,7 +84,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
     for (const dir of [this.runcRoot, this.exitDir, this.socketDir]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
-    this.createRuntimePath = conmonRuntimePath(this.runcPath, options.stateDir);
+    this.createRuntime = createRuntimeFor(this.runcPath, options.stateDir);
   }
 
   async create(options: RuntimeCreateOptions): Promise<{ pid: number }> {
@@ -96,7 +96,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
       '-c', id,
       '-u', id,
       '-n', id,
-      '-r', this.createRuntimePath,
+      '-r', this.createRuntime.path,
       '-b', bundleDir,
       '-p', join(bundleDir, 'ctr.pid'),
       '-P', join(bundleDir, 'conmon.pid'),
@@ -104,6 +104,8 @@ export class ConmonRuncDriver implements RuntimeDriver {
       '--exit-dir', this.exitDir,
       '--socket-dir-path', this.socketDir,
       '--persist-dir', this.persistDir(bundleDir),
+      // conmon puts runtime args before the subcommand: the script first, then the root.
+      ...this.createRuntime.args.flatMap((arg) => ['--runtime-arg', arg]),
       '--runtime-arg', `--root=${this.runcRoot}`,
       '--log-level', 'error',
     ]; // prettier-ignore

@@ -43,8 +43,9 @@ describe('crunHybridScript', () => {
     const crun = fake('crun');
     fake('unshare');
     const script = join(dir, 'crun-hybrid');
-    writeFileSync(script, crunHybridScript(crun, "/sys/fs/cgroup/it's unified"), { mode: 0o755 });
-    return execFileSync(script, args, { env: { PATH: `${dir}:/usr/bin:/bin` } })
+    writeFileSync(script, crunHybridScript(crun, "/sys/fs/cgroup/it's unified"));
+    // As conmon runs it: through /bin/sh, since the exec root may be mounted noexec.
+    return execFileSync('/bin/sh', [script, ...args], { env: { PATH: `${dir}:/usr/bin:/bin` } })
       .toString()
       .trim();
   }

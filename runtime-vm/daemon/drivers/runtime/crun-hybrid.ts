@@ -34,7 +34,6 @@ export function hybridV2WithControllers(
 export function crunHybridScript(crunPath: string, v2Mount: string): string {
   const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
   return [
-    '#!/bin/sh',
     '# Written by berthd: crun sees a v1-only host for create (see crun-hybrid.ts).',
     'for arg; do',
     '  case "$arg" in',
@@ -49,15 +48,22 @@ export function crunHybridScript(crunPath: string, v2Mount: string): string {
   ].join('\n');
 }
 
+/** How conmon runs the runtime for `create`: a program, with arguments before the runtime's own. */
+export interface CreateRuntime {
+  path: string;
+  args: string[];
+}
+
 /**
- * The runtime path conmon should run for containers created by `runtimePath`: the path itself,
- * or, for crun on a hybrid host whose v2 hierarchy holds controllers, a script in `stateDir`.
+ * What conmon should run to create containers with `runtimePath`: the runtime itself, or, for
+ * crun on a hybrid host whose v2 hierarchy holds controllers, a script in `stateDir`, run by
+ * /bin/sh because the exec root may be mounted noexec (Ubuntu mounts /run so).
  */
-export function conmonRuntimePath(runtimePath: string, stateDir: string): string {
-  if (!isCrun(runtimePath)) return runtimePath;
+export function createRuntimeFor(runtimePath: string, stateDir: string): CreateRuntime {
+  if (!isCrun(runtimePath)) return { path: runtimePath, args: [] };
   const v2Mount = hybridV2WithControllers();
-  if (!v2Mount) return runtimePath;
+  if (!v2Mount) return { path: runtimePath, args: [] };
   const script = join(stateDir, 'crun-hybrid');
-  writeFileSync(script, crunHybridScript(runtimePath, v2Mount), { mode: 0o755 });
-  return script;
+  writeFileSync(script, crunHybridScript(runtimePath, v2Mount), { mode: 0o644 });
+  return { path: '/bin/sh', args: [script] };
 }

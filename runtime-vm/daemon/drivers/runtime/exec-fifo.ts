@@ -3,7 +3,7 @@
 // init writes, waits for end-of-file (init's copy closes on exec) and removes the fifo, which is
 // also how runc tells `created` from `running`. Doing those steps here saves launching a Go
 // binary (and forking the daemon) on every container start.
-import { constants, existsSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { isCrun } from './crun-hybrid';
 
@@ -59,6 +59,27 @@ export async function initHasExeced(pid: number, settleMs = 200): Promise<boolea
 }
 
 /**
+ * One wait between two looks at the fifo: fails once init is gone (checked every
+ * livenessEveryMs, not on every poll) or the time is up.
+ */
+function initWaiter(initPid: number, timeoutMs: number): () => Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let nextLivenessCheck = Date.now() + livenessEveryMs;
+  return async () => {
+    if (Date.now() >= nextLivenessCheck) {
+      nextLivenessCheck = Date.now() + livenessEveryMs;
+      if (!(await processAlive(initPid))) {
+        throw new InitGoneError('container process is already dead');
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`container init did not take the start signal within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  };
+}
+
+/**
  * Lets a created container's init exec its entrypoint. Returns false when there is no fifo
  * (not in the created state: the caller lets runc explain); throws InitGoneError when init died.
  */
@@ -77,9 +98,8 @@ export async function releaseThroughExecFifo(
   }
   try {
     const buffer = Buffer.alloc(64);
-    const deadline = Date.now() + timeoutMs;
+    const waitForInit = initWaiter(initPid, timeoutMs);
     let received = 0;
-    let nextLivenessCheck = Date.now() + livenessEveryMs;
     for (;;) {
       let bytes = -1;
       try {
@@ -94,16 +114,7 @@ export async function releaseThroughExecFifo(
       }
       // End of file after the byte: init closed its end by exec-ing the entrypoint.
       if (bytes === 0 && received > 0) break;
-      if (Date.now() >= nextLivenessCheck) {
-        nextLivenessCheck = Date.now() + livenessEveryMs;
-        if (!(await processAlive(initPid))) {
-          throw new InitGoneError('container process is already dead');
-        }
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`container init did not take the start signal within ${timeoutMs} ms`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await waitForInit();
     }
   } finally {
     await handle.close();
@@ -122,24 +133,19 @@ export async function releaseCrunThroughExecFifo(
   initPid: number,
   timeoutMs = 30_000,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  let handle: FileHandle | undefined;
-  while (!handle) {
-    handle = await open(fifoPath, constants.O_WRONLY | constants.O_NONBLOCK).catch(
-      (error: NodeJS.ErrnoException) => {
-        // ENXIO: init has not opened its end for reading yet.
-        if (error.code === 'ENOENT' || error.code === 'ENXIO') return undefined;
-        throw error;
-      },
-    );
-    if (handle) break;
-    if (!existsSync(fifoPath)) return false;
-    if (!(await processAlive(initPid)))
-      throw new InitGoneError('container process is already dead');
-    if (Date.now() > deadline) {
-      throw new Error(`container init did not take the start signal within ${timeoutMs} ms`);
+  const waitForInit = initWaiter(initPid, timeoutMs);
+  let handle: FileHandle;
+  for (;;) {
+    try {
+      handle = await open(fifoPath, constants.O_WRONLY | constants.O_NONBLOCK);
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false;
+      // ENXIO: init has not opened its end for reading yet.
+      if (code !== 'ENXIO') throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await waitForInit();
   }
   try {
     await rm(fifoPath, { force: true });

@@ -142,6 +142,8 @@ function recordHeader(chunk: Buffer, start: number, end: number): number {
 // line has no space after its tag at all.
 const textStartOf = (firstSpace: number, end: number) => Math.min(firstSpace + 10, end);
 const isFullLine = (chunk: Buffer, firstSpace: number) => chunk[firstSpace + 8] === 0x46; /* F */
+// The header was checked: the stream is stdout or stderr, told apart by its fourth letter.
+const isStderr = (chunk: Buffer, firstSpace: number) => chunk[firstSpace + 4] === 0x65; /* e */
 
 function parseK8sRecord(
   chunk: Buffer,
@@ -159,7 +161,7 @@ function parseK8sRecord(
   }
   return {
     timeNs,
-    stream: streamAt(chunk, firstSpace + 1)!,
+    stream: isStderr(chunk, firstSpace) ? 'stderr' : 'stdout',
     text: chunk.subarray(textStartOf(firstSpace, end), end),
     newline: isFullLine(chunk, firstSpace),
   };
@@ -185,7 +187,7 @@ export function scanK8sRecords(lines: Buffer, visit: K8sRecordVisitor): void {
     const firstSpace = recordHeader(lines, start, end);
     if (firstSpace >= 0) {
       visit(
-        lines[firstSpace + 4] === 0x65 /* e of stderr */,
+        isStderr(lines, firstSpace),
         textStartOf(firstSpace, end),
         end,
         isFullLine(lines, firstSpace),

@@ -22,22 +22,18 @@ export const ociRuntimeFeaturesKey = 'org.opencontainers.runtime-spec.features';
 
 const probeTimeoutMs = 10_000;
 
-const runFeatures: FeaturesCommand = (runtimePath) =>
-  new Promise((resolve, reject) => {
-    execFile(
-      runtimePath,
-      ['features'],
-      { timeout: probeTimeoutMs, maxBuffer: 1024 * 1024 },
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
-    );
-  });
-
-const runVersion: FeaturesCommand = (runtimePath) =>
-  new Promise((resolve, reject) => {
-    execFile(runtimePath, ['--version'], { timeout: probeTimeoutMs }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout),
-    );
-  });
+/** Runs `<runtime> <args>` and returns its stdout: `features`, and `--version` for crun. */
+const runtimeOutput =
+  (args: string[]): FeaturesCommand =>
+  (runtimePath) =>
+    new Promise((resolve, reject) => {
+      execFile(
+        runtimePath,
+        args,
+        { timeout: probeTimeoutMs, maxBuffer: 1024 * 1024 },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      );
+    });
 
 /**
  * crun before 1.9 has no `features` command, yet applies `rro`: on Debian 12's crun 1.8.1 a
@@ -65,9 +61,9 @@ export class RuntimeFeatureProbe {
 
   constructor(
     private readonly runtimePath: string,
-    private readonly command: FeaturesCommand = runFeatures,
+    private readonly command: FeaturesCommand = runtimeOutput(['features']),
     private readonly kernelRelease: string = release(),
-    private readonly version: FeaturesCommand = runVersion,
+    private readonly version: FeaturesCommand = runtimeOutput(['--version']),
   ) {
     this.runtimeName = basename(runtimePath);
   }

@@ -7,23 +7,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BenchContext, BenchEngine, Scenario } from './harness';
-import { imageRef } from './scenarios';
+import { imageRef, timedDocker } from './scenarios';
 
 const execFileAsync = promisify(execFile);
 
+// No network for RUN steps on either engine: the scenario measures the builder, not bridges.
+const buildArgs = (args: string[]) => ['build', '-q', '--network', 'none', ...args];
+const classicBuilder = { DOCKER_BUILDKIT: '0' };
+
 function dockerBuild(engine: BenchEngine, args: string[]): Promise<unknown> {
-  // No network for RUN steps on either engine: the scenario measures the builder, not bridges.
-  return execFileAsync('docker', ['-H', engine.host, 'build', '-q', '--network', 'none', ...args], {
-    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+  return execFileAsync('docker', ['-H', engine.host, ...buildArgs(args)], {
+    env: { ...process.env, ...classicBuilder },
     maxBuffer: 1 << 26,
   });
 }
 
-async function timed(action: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await action();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
+const timedBuild = (engine: BenchEngine, args: string[]) =>
+  timedDocker(engine, buildArgs(args), classicBuilder);
 
 /** A context whose Dockerfile has `steps` instructions after FROM: ENV, COPY and RUN in turn. */
 function writeContext(base: string, steps: number): string {
@@ -87,13 +87,7 @@ export const buildWarmRebuild: Scenario = {
     await dockerBuild(engine, ['-t', tagFor(engine, 'warm'), dir]);
   },
   sample: (engine) =>
-    timed(() =>
-      dockerBuild(engine, [
-        '-t',
-        tagFor(engine, 'warm'),
-        contexts.get(`${engine.name}-warm`) as string,
-      ]),
-    ),
+    timedBuild(engine, ['-t', tagFor(engine, 'warm'), contexts.get(`${engine.name}-warm`)!]),
   cleanup: (engine) => cleanup(engine, 'warm'),
 };
 
@@ -104,13 +98,11 @@ export const buildTwentySteps: Scenario = {
   samples: 3,
   prepare: async (engine, context) => void (await prepareContext(engine, context, 'cold', 20)),
   sample: (engine) =>
-    timed(() =>
-      dockerBuild(engine, [
-        '--no-cache',
-        '-t',
-        tagFor(engine, 'cold'),
-        contexts.get(`${engine.name}-cold`) as string,
-      ]),
-    ),
+    timedBuild(engine, [
+      '--no-cache',
+      '-t',
+      tagFor(engine, 'cold'),
+      contexts.get(`${engine.name}-cold`)!,
+    ]),
   cleanup: (engine) => cleanup(engine, 'cold'),
 };

@@ -23,6 +23,12 @@ import { buildRoutes } from './api/routers/build';
 import { maxApiVersion, minApiVersion } from './api/version';
 import { CgroupReader } from './drivers/cgroups/cgroup-reader';
 import { ConmonExecLauncher } from './drivers/exec/conmon-exec';
+import {
+  SEALED_RUNTIME_ENV,
+  releaseRuntimeBinary,
+  sealRuntimeBinary,
+  sealedRuntimePath,
+} from './drivers/runtime/sealed-binary';
 import { RegistryClient } from './drivers/registry/client';
 import { LayerStore } from './drivers/snapshots/layer-store';
 import { ContainerService } from './services/containers/container-service';
@@ -153,6 +159,8 @@ async function assemble(
     userlandProxy: options.userlandProxy,
   });
   undo.push(() => networks.shutdown());
+  // Containers and execs run the runtime from its read-only bind, made in `initialise`.
+  const runtimePath = sealedRuntimePath(options.runtimePath, options.execRoot);
   const containers = new ContainerService({
     dataRoot: options.dataRoot,
     execRoot: options.execRoot,
@@ -162,7 +170,8 @@ async function assemble(
     networks,
     volumes,
     noNewPrivileges: options.noNewPrivileges,
-    runtimePath: options.runtimePath,
+    runtimePath,
+    runtimeEnv: SEALED_RUNTIME_ENV,
   });
   undo.push(() => containers.close());
   const build = new BuildService({
@@ -177,6 +186,10 @@ async function assemble(
   // The services are built without I/O above; their state is loaded (and bridges, iptables and
   // re-adopted containers restored) here, in this order.
   const initialise = async (): Promise<void> => {
+    await sealRuntimeBinary(options.runtimePath, options.execRoot, (reason) =>
+      logger.warn('the runtime re-executes itself on every call', { reason }),
+    );
+    undo.push(() => releaseRuntimeBinary(options.runtimePath, options.execRoot));
     await images.init();
     await system.init();
     await volumes.start();
@@ -197,7 +210,7 @@ async function assemble(
     containers,
     launcher: new ConmonExecLauncher({
       conmonPath: '/usr/bin/conmon',
-      runcPath: options.runtimePath,
+      runcPath: runtimePath,
       runcRoot: join(options.execRoot, 'runc'),
       socketDir: join(options.execRoot, 's'),
     }),
@@ -292,6 +305,7 @@ async function assemble(
       // Containers keep running (conmon holds them); only the daemon's own watchers stop.
       containers.close();
       await networks.shutdown();
+      await releaseRuntimeBinary(options.runtimePath, options.execRoot).catch(() => undefined);
       await rm(options.pidfile, { force: true });
     },
   };

@@ -2,7 +2,7 @@
 // Both give a container the same isolation. crun's own ways are covered here: its exec fifo runs
 // the other way, its `create` goes through a private mount namespace on hybrid cgroup hosts
 // (which must leave the host's mounts alone), it applies `rro` without a `features` command, and
-// its C error texts still give the CLI's exit codes 126 and 127.
+// its C error texts still give the CLI's exit codes 126 and 127. Both run from a read-only bind.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,6 +70,11 @@ describe('crun and runc', () => {
     }
     expect(seen[0]).toBe(seen[1]);
     expect(seen[0]).toMatch(/CapEff:\s+00000000a80425fb\nNoNewPrivs:\s+0\nSeccomp:\s+2\niso\n/);
+    // Each runs its runtime from a read-only bind (no self-copy per call); nothing of it leaks in.
+    const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+    expect(mountinfo).toContain(` ${crun.berthd.execRoot}/bin/crun ro,`);
+    expect(mountinfo).toContain(` ${runc.berthd.execRoot}/bin/runc ro,`);
+    expect(await crun.cli.ok(['run', '--rm', image, 'env'])).not.toContain('CLONED_BINARY');
     // crun's create unmounted the v2 hierarchy in a namespace of its own, not on the host.
     expect(cgroupMounts()).toEqual(mountsBefore);
   });

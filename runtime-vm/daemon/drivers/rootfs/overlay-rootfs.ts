@@ -107,10 +107,20 @@ export function parseMountPoints(mountinfo: string): Set<string> {
   const points = new Set<string>();
   for (const line of mountinfo.split('\n')) {
     const field = line.split(' ')[4];
-    if (field)
-      points.add(
-        field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8))),
-      );
+    if (field) points.add(unescapeMountField(field));
   }
   return points;
 }
+
+/** The per-mount options (field 6: `ro`, `nosuid`...) of the topmost mount at `path`, if any. */
+export function mountOptions(mountinfo: string, path: string): string[] | undefined {
+  let options: string[] | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    if (fields[4] && unescapeMountField(fields[4]) === path) options = (fields[5] ?? '').split(',');
+  }
+  return options;
+}
+
+const unescapeMountField = (field: string): string =>
+  field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));

@@ -32,6 +32,8 @@ export interface ConmonRuncOptions {
   /** Per-boot state directory (the daemon's exec root); keep it short, sockets live below it. */
   stateDir: string;
   runcPath?: string;
+  /** Environment the runtime needs on top of berthd's (see sealed-binary.ts). */
+  runtimeEnv?: Record<string, string>;
   conmonPath?: string;
 }
 
@@ -64,6 +66,7 @@ const unknownContainer = /does not exist|status`: no such file or directory/i;
 export class ConmonRuncDriver implements RuntimeDriver {
   readonly name: string;
   private readonly runcPath: string;
+  private readonly runtimeEnv: Record<string, string>;
   /** What conmon runs for `create`: the runtime, or crun's hybrid-host script. */
   private readonly createRuntime: CreateRuntime;
   private readonly conmonPath: string;
@@ -76,6 +79,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
 
   constructor(options: ConmonRuncOptions) {
     this.runcPath = options.runcPath ?? '/usr/sbin/runc';
+    this.runtimeEnv = options.runtimeEnv ?? {};
     this.name = isCrun(this.runcPath) ? 'crun' : 'runc';
     this.conmonPath = options.conmonPath ?? '/usr/bin/conmon';
     this.runcRoot = join(options.stateDir, 'runc');
@@ -126,6 +130,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
           PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
           _OCI_SYNCPIPE: '3',
           _OCI_STARTPIPE: '4',
+          ...this.runtimeEnv,
         },
       });
     } finally {
@@ -194,7 +199,10 @@ export class ConmonRuncDriver implements RuntimeDriver {
     args.push(id, ...argv);
     const maxOutput = options.maxOutput ?? 4096;
     return new Promise<RunResult>((resolve) => {
-      const child = spawn(this.runcPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(this.runcPath, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...this.runtimeEnv },
+      });
       let output = Buffer.alloc(0);
       const collect = (chunk: Buffer) => {
         if (output.length < maxOutput)
@@ -231,7 +239,9 @@ export class ConmonRuncDriver implements RuntimeDriver {
 
   async state(id: string): Promise<RuntimeState | undefined> {
     try {
-      const out = await runCommand(this.runcPath, [`--root=${this.runcRoot}`, 'state', id]);
+      const out = await runCommand(this.runcPath, [`--root=${this.runcRoot}`, 'state', id], {
+        env: this.runtimeEnv,
+      });
       const state = toState(JSON.parse(out));
       // runc says `created` while the fifo exists; a daemon killed between the release and
       // removing it leaves one behind a process that already runs. Finish the release.
@@ -262,12 +272,11 @@ export class ConmonRuncDriver implements RuntimeDriver {
   async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     this.createdPids.delete(id);
     try {
-      await runCommand(this.runcPath, [
-        `--root=${this.runcRoot}`,
-        'delete',
-        ...(options.force ? ['--force'] : []),
-        id,
-      ]);
+      await runCommand(
+        this.runcPath,
+        [`--root=${this.runcRoot}`, 'delete', ...(options.force ? ['--force'] : []), id],
+        { env: this.runtimeEnv },
+      );
     } catch (error) {
       if (!(error instanceof CommandError && unknownContainer.test(error.stderr))) {
         throw new SystemError(`runc delete ${id}: ${describe(error)}`, { cause: error });
@@ -359,7 +368,10 @@ export class ConmonRuncDriver implements RuntimeDriver {
 
   private async runc(args: string[], input?: string): Promise<string> {
     try {
-      return await runCommand(this.runcPath, [`--root=${this.runcRoot}`, ...args], input);
+      return await runCommand(this.runcPath, [`--root=${this.runcRoot}`, ...args], {
+        input,
+        env: this.runtimeEnv,
+      });
     } catch (error) {
       const id = args[args.length - 1] ?? '';
       if (error instanceof CommandError) {

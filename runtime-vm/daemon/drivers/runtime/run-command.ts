@@ -13,12 +13,27 @@ export class CommandError extends Error {
   }
 }
 
-export function runCommand(file: string, args: string[], input?: string): Promise<string> {
+export interface RunOptions {
+  /** Written to the command's stdin. */
+  input?: string | undefined;
+  /** Added to berthd's own environment. */
+  env?: Record<string, string>;
+}
+
+export function runCommand(
+  file: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       file,
       args,
-      { maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      {
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'utf8',
+        ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+      },
       (error, stdout, stderr) => {
         if (error) {
           const code = typeof error.code === 'number' ? error.code : null;
@@ -28,6 +43,6 @@ export function runCommand(file: string, args: string[], input?: string): Promis
         resolve(stdout);
       },
     );
-    if (input !== undefined) child.stdin?.end(input);
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }

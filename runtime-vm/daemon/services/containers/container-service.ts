@@ -61,6 +61,8 @@ export interface ContainerServiceOptions {
   runtime?: RuntimeDriver;
   /** The OCI runtime binary of the default driver; /usr/sbin/runc when absent. */
   runtimePath?: string;
+  /** Environment that binary needs on top of berthd's (see sealed-binary.ts). */
+  runtimeEnv?: Record<string, string>;
   rootfs?: OverlayRootfs;
   /** Daemon option: containers get no-new-privileges unless they opt out. */
   noNewPrivileges?: boolean;
@@ -112,6 +114,7 @@ export class ContainerService {
       new ConmonRuncDriver({
         stateDir: options.execRoot,
         ...(options.runtimePath ? { runcPath: options.runtimePath } : {}),
+        ...(options.runtimeEnv ? { runtimeEnv: options.runtimeEnv } : {}),
       });
     this.rootfs = options.rootfs ?? new OverlayRootfs();
     this.runner = new ContainerRunner({

@@ -23,6 +23,7 @@ import { buildRoutes } from './api/routers/build';
 import { maxApiVersion, minApiVersion } from './api/version';
 import { CgroupReader } from './drivers/cgroups/cgroup-reader';
 import { ConmonExecLauncher } from './drivers/exec/conmon-exec';
+import { RuntimeExecLauncher } from './drivers/exec/runtime-exec';
 import {
   SEALED_RUNTIME_ENV,
   releaseRuntimeBinary,
@@ -208,12 +209,20 @@ async function assemble(
   // exec runs inside containers through the same runc root and socket dir as the runtime driver.
   const exec = new ExecService({
     containers,
-    launcher: new ConmonExecLauncher({
-      conmonPath: '/usr/bin/conmon',
-      runcPath: runtimePath,
-      runcRoot: join(options.execRoot, 'runc'),
-      socketDir: join(options.execRoot, 's'),
-    }),
+    launchers: {
+      terminal: new ConmonExecLauncher({
+        conmonPath: '/usr/bin/conmon',
+        runcPath: runtimePath,
+        runtimeEnv: SEALED_RUNTIME_ENV,
+        runcRoot: join(options.execRoot, 'runc'),
+        socketDir: join(options.execRoot, 's'),
+      }),
+      plain: new RuntimeExecLauncher({
+        runtimePath,
+        runtimeEnv: SEALED_RUNTIME_ENV,
+        runtimeRoot: join(options.execRoot, 'runc'),
+      }),
+    },
     events,
     sessionsDir: join(options.execRoot, 'exec'),
   });

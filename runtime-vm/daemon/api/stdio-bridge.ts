@@ -1,6 +1,6 @@
-// Joins a client's hijacked connection to a process's conmon attach connection, for container
-// attach and exec start. Output goes out framed (no TTY) or raw (TTY, and websockets). Input goes
-// in raw. Docker's rules, checked against dockerd 20.10:
+// Joins a client's hijacked connection to a process's stdio (conmon's attach socket, or pipes),
+// for container attach and exec start. Output goes out framed (no TTY) or raw (TTY, and
+// websockets). Input goes in raw. Docker's rules, checked against dockerd 20.10:
 // - detach keys are only watched with a TTY; without one they are ordinary input;
 // - a client half-close without stdin attached is not a detach: output flows until the end;
 // - the end of the attached client's stdin (EOF, detach or hang-up) closes a container's stdin
@@ -8,13 +8,13 @@
 //   otherwise the client's stream just ends and the container keeps its stdin for the next one;
 // - an exec's stdin closes with its client's without a TTY; with one it stays open (closing the
 //   terminal would lose output); either way output flows until the exec exits.
-import type { ConmonAttachConnection, OutputStream } from '../drivers/attach/conmon-attach';
+import type { OutputStream, ProcessStdio } from '../drivers/attach/process-stdio';
 import type { HijackedConnection } from './hijack';
 import { StreamType, frame } from './stream-framing';
 
 export interface BridgeOptions {
   client: HijackedConnection;
-  process: ConmonAttachConnection;
+  process: ProcessStdio;
   tty: boolean;
   /** 8-byte frames around output; default: without a TTY. Websocket attach never frames. */
   multiplex?: boolean;

@@ -13,8 +13,7 @@ import { EventEmitter } from 'node:events';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { SeqpacketSocket } from 'node-unix-socket';
-
-export type OutputStream = 'stdout' | 'stderr';
+import type { OutputStream, ProcessStdioEvents } from './process-stdio';
 
 const STREAM_BY_TAG: Record<number, OutputStream> = { 2: 'stdout', 3: 'stderr' };
 
@@ -25,13 +24,6 @@ export function parseAttachPacket(
   const stream = STREAM_BY_TAG[packet[0] ?? -1];
   if (!stream || packet.length < 2) return undefined;
   return { stream, data: packet.subarray(1) };
-}
-
-export interface AttachConnectionEvents {
-  output: [stream: OutputStream, data: Buffer];
-  /** conmon closed the connection: the container's output is over. */
-  end: [];
-  error: [error: Error];
 }
 
 const MAX_EARLY_OUTPUT = 1024 * 1024;
@@ -47,7 +39,7 @@ interface AttachTransport {
  * One client's connection to a container's (or exec's) conmon attach socket. `connect` opens a
  * socket of its own; `share` joins the one socket berthd keeps per container (see SharedAttach).
  */
-export class ConmonAttachConnection extends EventEmitter<AttachConnectionEvents> {
+export class ConmonAttachConnection extends EventEmitter<ProcessStdioEvents> {
   private closed = false;
   private transport: AttachTransport | undefined;
   /**
@@ -350,6 +342,12 @@ class SharedAttach {
 
 /** conmon's control fifo message that resizes the terminal: `1 ROWS COLS\n`. */
 export function resizeMessage(rows: number, cols: number): string {
+  assertTerminalSize(rows, cols);
+  return `1 ${rows} ${cols}\n`;
+}
+
+/** A terminal size a resize may ask for. */
+export function assertTerminalSize(rows: number, cols: number): void {
   if (
     !Number.isInteger(rows) ||
     !Number.isInteger(cols) ||
@@ -360,7 +358,6 @@ export function resizeMessage(rows: number, cols: number): string {
   ) {
     throw new RangeError(`invalid terminal size ${rows}x${cols}`);
   }
-  return `1 ${rows} ${cols}\n`;
 }
 
 /** conmon's control fifo message that makes it reopen its log file, after a rotation. */

@@ -1,87 +1,32 @@
 // Real conmon + runc: a busybox container is created through the runtime driver, and execs are
 // launched into it with and without attach.
-import { execFileSync } from 'node:child_process';
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConmonRuncDriver } from '../runtime/conmon-runc-driver';
-import {
-  ConmonExecLauncher,
-  ExecStartError,
-  readExecExit,
-  type ExecProcessSpec,
-} from './conmon-exec';
+import { ConmonExecLauncher, readExecExit } from './conmon-exec';
+import { ExecStartError } from './exec-launch';
+import { processSpec, startExecTestContainer, type ExecTestContainer } from './exec-test-container';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log('conmon-exec tests skipped: creating containers with runc needs root');
 
-const processSpec = (args: string[], terminal = false): ExecProcessSpec => ({
-  terminal,
-  user: { uid: 0, gid: 0 },
-  args,
-  env: ['PATH=/bin', 'TERM=xterm'],
-  cwd: '/',
-});
-
 describe.skipIf(!isRoot)('ConmonExecLauncher', () => {
-  const root = isRoot ? mkdtempSync(join(tmpdir(), 'berth-exec-')) : '';
-  const stateDir = join(root, 's');
-  const bundleDir = join(root, 'bundle');
-  const containerId = `exectest${process.pid}`;
-  let runtime: ConmonRuncDriver;
+  let container: ExecTestContainer;
   let launcher: ConmonExecLauncher;
-  let sessions = 0;
-  const sessionDir = () => {
-    const dir = join(root, `exec${++sessions}`);
-    mkdirSync(dir);
-    return dir;
-  };
+  let containerId = '';
+  const sessionDir = () => container.sessionDir();
 
   beforeAll(async () => {
-    const rootfs = join(bundleDir, 'rootfs');
-    mkdirSync(join(rootfs, 'bin'), { recursive: true });
-    for (const dir of ['proc', 'sys', 'dev', 'tmp']) mkdirSync(join(rootfs, dir));
-    cpSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-    for (const applet of ['sh', 'sleep', 'echo', 'cat', 'stty'])
-      symlinkSync('busybox', join(rootfs, 'bin', applet));
-    execFileSync('runc', ['spec'], { cwd: bundleDir });
-    const config = JSON.parse(readFileSync(join(bundleDir, 'config.json'), 'utf8'));
-    config.process.terminal = false;
-    config.process.args = ['sleep', '300'];
-    config.linux.namespaces = config.linux.namespaces.filter(
-      (ns: { type: string }) => ns.type !== 'network',
-    );
-    writeFileSync(join(bundleDir, 'config.json'), JSON.stringify(config));
-    runtime = new ConmonRuncDriver({ stateDir });
-    await runtime.create({
-      id: containerId,
-      bundleDir,
-      logPath: join(bundleDir, 'ctr.log'),
-      tty: false,
-      openStdin: false,
-    });
-    await runtime.start(containerId);
+    container = await startExecTestContainer('exectest');
+    containerId = container.id;
     launcher = new ConmonExecLauncher({
       conmonPath: '/usr/bin/conmon',
-      runcPath: '/usr/sbin/runc',
-      runcRoot: join(stateDir, 'runc'),
-      socketDir: join(stateDir, 's'),
+      runcPath: container.runtimePath,
+      runcRoot: container.runtimeRoot,
+      socketDir: container.socketDir,
     });
   });
 
   afterAll(async () => {
-    await runtime?.delete(containerId, { force: true }).catch(() => undefined);
-    runtime?.close();
-    rmSync(root, { recursive: true, force: true });
+    await container?.remove();
   });
 
   it('streams output, takes stdin, and reports the exit code after the output', async () => {

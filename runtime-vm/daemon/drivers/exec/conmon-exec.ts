@@ -1,7 +1,8 @@
-// Exec through conmon: conmon runs `runc exec --detach` and supervises the process, holding its
-// stdio and reporting its pid and then its exit code on the sync pipe. Attached execs add an
-// attach pipe and socket; the handshake is: start byte, `{"data":0}` on the attach pipe, connect
-// to the attach socket, start byte again.
+// Exec through conmon, for execs with a terminal (conmon owns the pty and its resizes): conmon
+// runs `runc exec --detach` and supervises the process, holding its stdio and reporting its pid
+// and then its exit code on the sync pipe. Attached execs add an attach pipe and socket; the
+// handshake is: start byte, `{"data":0}` on the attach pipe, connect to the attach socket, start
+// byte again.
 //
 // Each exec gets its own session directory: conmon writes `ctl` (terminal resize) into its -b
 // folder, the exit file into --persist-dir and a copy into --exit-dir named after the container,
@@ -11,55 +12,28 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { ConmonAttachConnection } from '../attach/conmon-attach';
+import {
+  ConmonAttachConnection,
+  resizeMessage,
+  writeControlMessage,
+} from '../attach/conmon-attach';
 import { runcMessage } from '../runtime/conmon-runc-driver';
+import {
+  ExecStartError,
+  type ExecLaunch,
+  type ExecLauncher,
+  type RunningExec,
+} from './exec-launch';
 
 export interface ConmonExecPaths {
   conmonPath: string;
   runcPath: string;
+  /** Environment the runtime needs on top of berthd's (see sealed-binary.ts). */
+  runtimeEnv?: Record<string, string>;
   /** The runc --root the container was created under. */
   runcRoot: string;
   /** conmon's --socket-dir-path; the attach socket is `<dir>/<execId>/attach`. */
   socketDir: string;
-}
-
-/** The OCI `process` object for `runc exec --process`. */
-export interface ExecProcessSpec {
-  terminal: boolean;
-  user: { uid: number; gid: number; additionalGids?: number[] };
-  args: string[];
-  env: string[];
-  cwd: string;
-  capabilities?: Record<string, string[]>;
-  noNewPrivileges?: boolean;
-  consoleSize?: { height: number; width: number };
-}
-
-export interface ExecLaunch {
-  containerId: string;
-  execId: string;
-  /** Per-exec folder: process.json, ctl fifo, pid file, exit record, conmon diagnostics. */
-  sessionDir: string;
-  process: ExecProcessSpec;
-  /** Connect to the process's stdio (anything the client attaches, stdin or output). */
-  attach: boolean;
-  /** Keep the process's stdin open for the client. */
-  stdin: boolean;
-}
-
-export interface RunningExec {
-  pid: number;
-  /** The process's stdio, when launched with attach. */
-  connection: ConmonAttachConnection | undefined;
-  /** Settles with the exit code once conmon reports it (after the output is drained). */
-  exited: Promise<number>;
-  /** conmon's control fifo for this exec (terminal resize). */
-  controlPath: string;
-}
-
-/** runc refused to start the process (missing binary, bad user...): the message is runc's own. */
-export class ExecStartError extends Error {
-  override readonly name = 'ExecStartError';
 }
 
 interface SyncMessage {
@@ -67,7 +41,7 @@ interface SyncMessage {
   message?: string;
 }
 
-export class ConmonExecLauncher {
+export class ConmonExecLauncher implements ExecLauncher {
   constructor(private readonly paths: ConmonExecPaths) {}
 
   async launch(options: ExecLaunch): Promise<RunningExec> {
@@ -113,6 +87,7 @@ export class ConmonExecLauncher {
           _OCI_SYNCPIPE: '3',
           _OCI_STARTPIPE: '4',
           ...(options.attach ? { _OCI_ATTACHPIPE: '5' } : {}),
+          ...this.paths.runtimeEnv,
         },
       });
     } finally {
@@ -157,7 +132,13 @@ export class ConmonExecLauncher {
           () => readExecExit(sessionDir).then((code) => code ?? -1),
         )
         .finally(() => syncPipe.destroy());
-      return { pid: started.data, connection, exited, controlPath: join(sessionDir, 'ctl') };
+      const controlPath = join(sessionDir, 'ctl');
+      return {
+        pid: started.data,
+        connection,
+        exited,
+        resize: (height, width) => writeControlMessage(controlPath, resizeMessage(height, width)),
+      };
     } catch (error) {
       connection?.destroy();
       syncPipe.destroy();

@@ -3,16 +3,17 @@
 // its exit code is recorded before its output stream closes and `docker exec c sh -c 'exit 3';
 // echo $?` prints 3.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError, SystemError } from '../../errors';
-import type { ConmonAttachConnection } from '../../drivers/attach/conmon-attach';
-import { resizeMessage, writeControlMessage } from '../../drivers/attach/conmon-attach';
+import { assertTerminalSize } from '../../drivers/attach/conmon-attach';
+import type { ProcessStdio } from '../../drivers/attach/process-stdio';
 import {
   ExecStartError,
-  type ConmonExecLauncher,
+  type ExecLauncher,
   type ExecProcessSpec,
-} from '../../drivers/exec/conmon-exec';
+} from '../../drivers/exec/exec-launch';
 import type { EventBus } from '../events';
 
 /** What exec needs to know about a container (the containers service provides it). */
@@ -70,7 +71,7 @@ export interface ExecInspect {
 export interface StartedExec {
   tty: boolean;
   attachStdin: boolean;
-  connection: ConmonAttachConnection | undefined;
+  connection: ProcessStdio | undefined;
   /** Settles once the exit code is recorded in the instance. */
   exited: Promise<number>;
 }
@@ -84,7 +85,8 @@ interface ExecInstance {
   state: 'created' | 'running' | 'exited';
   exitCode: number | null;
   pid: number;
-  controlPath: string | undefined;
+  /** Set while the process runs. */
+  resizeTerminal: ((height: number, width: number) => Promise<void>) | undefined;
   finishedAt: number;
   /** Resizes that arrived before the process was launched, waiting for it (or for its failure). */
   launchWaiters: Set<() => void>;
@@ -92,7 +94,8 @@ interface ExecInstance {
 
 export interface ExecServiceOptions {
   containers: ExecContainers;
-  launcher: ConmonExecLauncher;
+  /** How execs start: with a terminal (conmon holds it), and without one. */
+  launchers: { terminal: ExecLauncher; plain: ExecLauncher };
   events: EventBus;
   /** Where per-exec session folders live (under the exec root: they do not outlive a boot). */
   sessionsDir: string;
@@ -129,7 +132,7 @@ export class ExecService {
       state: 'created',
       exitCode: null,
       pid: 0,
-      controlPath: undefined,
+      resizeTerminal: undefined,
       finishedAt: 0,
       launchWaiters: new Set(),
     });
@@ -181,12 +184,14 @@ export class ExecService {
         (instance.request.AttachStderr ?? false));
     const process = await this.processSpec(target, instance, tty, consoleSize ?? undefined);
     const sessionDir = join(this.options.sessionsDir, execId);
-    await mkdir(sessionDir, { recursive: true, mode: 0o700 });
+    // Small local files, read and made in place: each thread-pool round trip costs more here.
+    mkdirSync(sessionDir, { recursive: true, mode: 0o700 });
 
     instance.state = 'running';
     let running;
     try {
-      running = await this.options.launcher.launch({
+      const launcher = tty ? this.options.launchers.terminal : this.options.launchers.plain;
+      running = await launcher.launch({
         containerId: target.id,
         execId,
         sessionDir,
@@ -210,14 +215,14 @@ export class ExecService {
       throw error;
     }
     instance.pid = running.pid;
-    instance.controlPath = running.controlPath;
+    instance.resizeTerminal = (height, width) => running.resize(height, width);
     wakeLaunchWaiters(instance);
     this.emit('exec_start', target, instance.cmd, execId);
-    const exited = running.exited.then(async (exitCode) => {
+    const exited = running.exited.then((exitCode) => {
       instance.exitCode = exitCode;
       instance.state = 'exited';
       instance.finishedAt = Date.now();
-      instance.controlPath = undefined;
+      instance.resizeTerminal = undefined;
       this.options.events.emit({
         Type: 'container',
         Action: 'exec_die',
@@ -226,7 +231,8 @@ export class ExecService {
           Attributes: { name: target.name, execID: execId, exitCode: String(exitCode) },
         },
       });
-      await rm(sessionDir, { recursive: true, force: true });
+      // Off the client's path: its stream closes as soon as the exit code is recorded.
+      void rm(sessionDir, { recursive: true, force: true }).catch(() => undefined);
       return exitCode;
     });
     return { tty, attachStdin, connection: running.connection, exited };
@@ -256,12 +262,12 @@ export class ExecService {
    */
   async resize(execId: string, height: number, width: number): Promise<void> {
     const instance = this.instance(execId);
-    const message = resizeMessage(height, width);
-    if (instance.state !== 'exited' && !instance.controlPath) await waitForLaunch(instance);
-    if (instance.state === 'exited' || !instance.controlPath) {
+    assertTerminalSize(height, width);
+    if (instance.state !== 'exited' && !instance.resizeTerminal) await waitForLaunch(instance);
+    if (instance.state === 'exited' || !instance.resizeTerminal) {
       throw new ConflictError(`cannot resize exec ${execId}: it is not running`);
     }
-    await writeControlMessage(instance.controlPath, message);
+    await instance.resizeTerminal(height, width);
   }
 
   /** Forgets the instances of a removed container. */
@@ -297,7 +303,7 @@ export class ExecService {
     tty: boolean,
     consoleSize: [number, number] | undefined,
   ): Promise<ExecProcessSpec> {
-    const config = JSON.parse(await readFile(join(target.bundleDir, 'config.json'), 'utf8')) as {
+    const config = JSON.parse(readFileSync(join(target.bundleDir, 'config.json'), 'utf8')) as {
       process: ExecProcessSpec & { capabilities?: Record<string, string[]> };
     };
     const base = config.process;

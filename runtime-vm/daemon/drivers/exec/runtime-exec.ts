@@ -1,0 +1,121 @@
+// Exec without conmon, for execs without a terminal: berthd runs the runtime's `exec` in the
+// foreground. The runtime joins the container, starts the process with berthd's pipes as its
+// stdio, waits for it and exits with its status (128 + n after signal n). That skips conmon's
+// start and its attach handshake, about 12 ms of every `docker exec`.
+//
+// Started or refused: the runtime writes the pid file once the process runs, and exits without
+// one when it could not start it, its reason in its log. The launch waits for one or the other;
+// the process's output is held meanwhile.
+import { spawn } from 'node:child_process';
+import { readFileSync, watch, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { runcMessage } from '../runtime/conmon-runc-driver';
+import {
+  ExecStartError,
+  type ExecLaunch,
+  type ExecLauncher,
+  type RunningExec,
+} from './exec-launch';
+import { PipeStdio } from './pipe-stdio';
+
+export interface RuntimeExecPaths {
+  runtimePath: string;
+  /** Environment the runtime needs (see sealed-binary.ts). */
+  runtimeEnv?: Record<string, string>;
+  /** The runtime's --root the container was created under. */
+  runtimeRoot: string;
+}
+
+export class RuntimeExecLauncher implements ExecLauncher {
+  constructor(private readonly paths: RuntimeExecPaths) {}
+
+  async launch(options: ExecLaunch): Promise<RunningExec> {
+    const { sessionDir } = options;
+    const specPath = join(sessionDir, 'process.json');
+    const pidFile = join(sessionDir, 'exec.pid');
+    const logFile = join(sessionDir, 'runtime.log');
+    writeFileSync(specPath, JSON.stringify(options.process));
+
+    const pidWritten = watchPidFile(sessionDir, pidFile);
+    const output = options.attach ? 'pipe' : 'ignore';
+    const child = spawn(
+      this.paths.runtimePath,
+      [
+        `--root=${this.paths.runtimeRoot}`,
+        `--log=${logFile}`,
+        'exec',
+        '--pid-file', pidFile,
+        '--process', specPath,
+        options.containerId,
+      ], // prettier-ignore
+      {
+        stdio: [options.stdin ? 'pipe' : 'ignore', output, output],
+        // A session of its own: a signal to berthd's process group must not reach the execs.
+        detached: true,
+        env: {
+          PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+          ...this.paths.runtimeEnv,
+        },
+      },
+    );
+    // Read from now on: Node drains the pipes of an exited child that nobody reads.
+    const connection =
+      child.stdout && child.stderr
+        ? new PipeStdio(child.stdin, child.stdout, child.stderr)
+        : undefined;
+    let spawnError: Error | undefined;
+    const exited = new Promise<number>((resolve) => {
+      child.once('exit', (code, signal) =>
+        resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)),
+      );
+      child.once('error', (error) => {
+        spawnError = error;
+        resolve(-1);
+      });
+    });
+    const pid = await Promise.race([pidWritten.pid, exited.then(() => readPid(pidFile))]);
+    pidWritten.close();
+    if (pid === undefined) {
+      connection?.destroy();
+      const log = await readFile(logFile, 'utf8').catch(() => '');
+      throw new ExecStartError(
+        runcMessage(log) ||
+          spawnError?.message ||
+          'the OCI runtime could not start the exec process',
+      );
+    }
+    child.unref();
+    return {
+      pid,
+      connection,
+      exited,
+      resize: () => Promise.resolve(),
+    };
+  }
+}
+
+/** Settles with the pid once the runtime has written it (it creates the file, then writes). */
+function watchPidFile(dir: string, pidFile: string): { pid: Promise<number>; close(): void } {
+  let found: (pid: number) => void = () => undefined;
+  const pid = new Promise<number>((resolve) => (found = resolve));
+  const watcher = watch(dir, () => {
+    const pid = readPid(pidFile);
+    if (pid !== undefined) found(pid);
+  });
+  watcher.on('error', () => undefined);
+  return { pid, close: () => watcher.close() };
+}
+
+/** A few bytes: read in place, as the watch events come. */
+function readPid(pidFile: string): number | undefined {
+  let text = '';
+  try {
+    text = readFileSync(pidFile, 'utf8');
+  } catch {
+    // not written yet
+  }
+  const pid = Number.parseInt(text.trim(), 10);
+  return pid > 0 ? pid : undefined;
+}

@@ -75,6 +75,15 @@ describe('crun and runc', () => {
     expect(mountinfo).toContain(` ${crun.berthd.execRoot}/bin/crun ro,`);
     expect(mountinfo).toContain(` ${runc.berthd.execRoot}/bin/runc ro,`);
     expect(await crun.cli.ok(['run', '--rm', image, 'env'])).not.toContain('CLONED_BINARY');
+    // One runtime per daemon: another one by name is refused, not silently swapped.
+    const other = await crun.cli.run(['run', '--rm', '--runtime', 'runc', image, 'true']);
+    expect(other.code).toBe(125);
+    expect(other.stderr).toContain('unknown or invalid runtime name: runc');
+    await crun.cli.ok(['create', '--name', 'rt-default', image, 'true']);
+    expect(
+      (await crun.cli.ok(['inspect', '-f', '{{.HostConfig.Runtime}}', 'rt-default'])).trim(),
+    ).toBe('crun');
+    await crun.cli.ok(['rm', 'rt-default']);
     // crun's create unmounted the v2 hierarchy in a namespace of its own, not on the host.
     expect(cgroupMounts()).toEqual(mountsBefore);
   });

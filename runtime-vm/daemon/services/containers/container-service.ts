@@ -19,6 +19,7 @@ import { ContainerViews, type ListOptions } from './container-views';
 import {
   commandLine,
   effectiveConfig,
+  knownRuntime,
   normalizeHostConfig,
   validateRestartPolicy,
 } from './create-config';
@@ -224,6 +225,7 @@ export class ContainerService {
     if (imageRef === '')
       throw new InvalidArgumentError('No image specified: config.Image is empty');
     const hostConfig = normalizeHostConfig(request.HostConfig);
+    hostConfig.Runtime = knownRuntime(hostConfig.Runtime, this.runtime.name);
     validateHostConfig(
       hostConfig,
       this.cpuCount,

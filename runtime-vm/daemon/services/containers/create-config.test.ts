@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   commandLine,
   effectiveConfig,
+  knownRuntime,
   mergeEnv,
   normalizeHostConfig,
   validateRestartPolicy,
@@ -115,5 +116,14 @@ describe('restart policies and host config defaults', () => {
       'conflicting options: custom host-to-IP mapping and the network mode',
     );
     expect(normalizeHostConfig(joiner).NetworkMode).toBe('container:web');
+  });
+});
+
+describe('knownRuntime', () => {
+  it("fills in the daemon's runtime and refuses any other, as dockerd does", () => {
+    expect(knownRuntime(undefined, 'crun')).toBe('crun');
+    expect(knownRuntime('', 'crun')).toBe('crun');
+    expect(knownRuntime('crun', 'crun')).toBe('crun');
+    expect(() => knownRuntime('runc', 'crun')).toThrow('unknown or invalid runtime name: runc');
   });
 });

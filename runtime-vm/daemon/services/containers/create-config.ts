@@ -112,6 +112,17 @@ export function validateRestartPolicy(
   }
 }
 
+/**
+ * The runtime a container asks for: berthd has one, the one `/info` lists, and like dockerd it
+ * refuses names it does not know rather than run the container with another runtime.
+ */
+export function knownRuntime(requested: string | undefined, runtimeName: string): string {
+  if (requested && requested !== runtimeName) {
+    throw new InvalidArgumentError(`unknown or invalid runtime name: ${requested}`);
+  }
+  return runtimeName;
+}
+
 /** Docker reports these defaults in inspect even when the client sent nothing. */
 export function normalizeHostConfig(host: HostConfig | undefined): HostConfig {
   const value: HostConfig = { ...(host ?? {}) };

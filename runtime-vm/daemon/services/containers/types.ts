@@ -108,6 +108,8 @@ export interface HostConfig {
   Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
   ConsoleSize?: [number, number] | null;
   LogConfig?: { Type?: string; Config?: Record<string, string> };
+  /** The OCI runtime's name; berthd runs every container with its one default runtime. */
+  Runtime?: string;
   [extra: string]: unknown;
 }
 

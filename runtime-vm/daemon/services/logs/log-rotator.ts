@@ -61,6 +61,10 @@ export class LogRotator {
   /** Links the live file and starts watching; a full file left from a downtime is kept first. */
   async start(): Promise<void> {
     await this.check();
+    // The first rate is measured over this short wait: taken as a full poll period, it came out
+    // ten times too low, the next check came 250 ms later, and a chatty container's second
+    // rotation in that time lost a file (every berthd restart did it).
+    this.lastCheckMs = Date.now();
     this.schedule(MIN_POLL_MS);
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { open } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from './k8s-log';
-import { readLogLines, readLogs, tailStart, type LogReadOptions } from './log-reader';
+import { readLogLines, readLogs, stillNamed, tailStart, type LogReadOptions } from './log-reader';
 
 let dir: string;
 beforeEach(() => {
@@ -205,5 +205,23 @@ describe('readLogs', () => {
     stop();
     await done;
     expect(seen.join('')).toBe('a long line before the cap was reached\nnew\n');
+  });
+});
+
+describe('stillNamed', () => {
+  it('tells whether a rotation moved the names of files opened as one set', async () => {
+    const names = ['ctr.log.2', 'ctr.log.1', 'ctr.log'].map((name) => join(dir, name));
+    for (const name of names.slice(1)) writeFileSync(name, name);
+    const handles = await Promise.all(names.map((name) => open(name).catch(() => null)));
+    try {
+      expect(await stillNamed(names, handles)).toBe(true);
+      // A rotation: .1 moves to .2, the full live file becomes .1, a new one takes its name.
+      renameSync(names[1]!, names[0]!);
+      renameSync(names[2]!, names[1]!);
+      writeFileSync(names[2]!, 'fresh');
+      expect(await stillNamed(names, handles)).toBe(false);
+    } finally {
+      await Promise.all(handles.map((handle) => handle?.close()));
+    }
   });
 });

@@ -3,8 +3,9 @@
 // whole lines straight from one reused read buffer (the fast path renders them without making an
 // object per line); `readLogs` parses them into records, filtered by stream and time, in batches
 // so the router can frame a whole batch with one socket write.
-// Every file is opened up front, so a rotation while reading moves names, not what is read; a
-// follow notices that the live name points at a new file, finishes the old one, and moves on.
+// Every file is opened up front, as one consistent set, so a rotation while reading moves names,
+// not what is read; a follow notices that the live name points at a new file, finishes the old
+// one, and moves on.
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -62,7 +63,7 @@ export async function* readLogLines(
   files: string[],
   options: LogLinesOptions,
 ): AsyncGenerator<Buffer> {
-  const handles = await Promise.all(files.map(openIfPresent));
+  const handles = await openTogether(files);
   const readers = files.map((path, index) => new LogFileReader(path, handles[index] ?? undefined));
   try {
     const start =
@@ -82,6 +83,32 @@ export async function* readLogLines(
   } finally {
     await Promise.all(readers.map((reader) => reader.close()));
   }
+}
+
+/**
+ * Opens every file as one set. A rotation between two opens shifts the names (`.1` becomes `.2`),
+ * which would skip a file or read one twice: so every name must still lead to the file opened
+ * for it, or the set is opened again (a few times at most: rotations are far apart).
+ */
+async function openTogether(files: string[]): Promise<Array<FileHandle | null>> {
+  for (let attempt = 1; ; attempt++) {
+    const handles = await Promise.all(files.map(openIfPresent));
+    if (attempt >= 5 || (await stillNamed(files, handles))) return handles;
+    await Promise.all(handles.map((handle) => handle?.close()));
+  }
+}
+
+export async function stillNamed(
+  files: string[],
+  handles: Array<FileHandle | null>,
+): Promise<boolean> {
+  const identity = (info: { dev: number; ino: number } | null) =>
+    info ? `${info.dev}:${info.ino}` : 'none';
+  const [opened, named] = await Promise.all([
+    Promise.all(handles.map((handle) => (handle ? handle.stat() : null))),
+    Promise.all(files.map((path) => stat(path).catch(() => null))),
+  ]);
+  return opened.every((info, index) => identity(info) === identity(named[index] ?? null));
 }
 
 async function openIfPresent(path: string): Promise<FileHandle | null> {

@@ -37,6 +37,11 @@ export interface RunningBerthd {
   logs(): string;
   /** A container's output read from conmon's k8s-file log (no attach or logs stream needed). */
   containerOutput(id: string): string;
+  /**
+   * Mount lines (/proc/self/mountinfo) under berthd's folders, but for the runtime's read-only
+   * bind, which lives as long as berthd: what containers, builds and copies left mounted.
+   */
+  leftMounts(): string[];
   /** SIGTERM, wait for exit, then remove every directory this helper created. */
   stop(): Promise<void>;
   /** SIGKILL without cleanup of state: a crash. restart() brings it back on the same dirs. */
@@ -180,6 +185,10 @@ export async function startBerthd(options: BerthdOptions = {}): Promise<RunningB
     },
     logs: () => logText,
     containerOutput: (id) => containerOutput(dataRoot, id),
+    leftMounts: () =>
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(root) && !line.includes(` ${execRoot}/bin/`)),
     async stop() {
       await terminate('SIGTERM');
       unmountUnder(root);

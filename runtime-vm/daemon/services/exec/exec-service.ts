@@ -1,7 +1,7 @@
 // Docker's exec instances: `POST /containers/{id}/exec` creates one, `POST /exec/{id}/start` runs
-// it (attached or detached), `GET /exec/{id}/json` inspects it. The process runs under conmon, so
-// its exit code is recorded before its output stream closes and `docker exec c sh -c 'exit 3';
-// echo $?` prints 3.
+// it (attached or detached), `GET /exec/{id}/json` inspects it. Terminal execs run under conmon,
+// the others as the runtime's own foreground exec (drivers/exec); either way the exit code is
+// recorded before the output stream closes, so `docker exec c sh -c 'exit 3'; echo $?` prints 3.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';

@@ -207,10 +207,14 @@ describe('docker run and exec', () => {
     );
   });
 
-  it('reports a missing command as 127 with the runtime message', async () => {
+  it('reports a missing command as 127 and an unknown user as 126, with the message', async () => {
     const result = await cli.run(['exec', 'streams-main', '/no/such/binary']);
     expect(result.code).toBe(127);
     expect(result.stdout + result.stderr).toMatch(/no such file|not found/i);
+    // An unknown user cannot start the process either: 126, as dockerd (it printed, exit 0).
+    const user = await cli.run(['exec', '-u', 'nosuch', 'streams-main', 'true']);
+    expect(user.code).toBe(126);
+    expect(user.stdout + user.stderr).toContain('unable to find user nosuch');
   });
 
   it('refuses exec into a stopped container with 409, and streams on unknown ids with 404', async () => {

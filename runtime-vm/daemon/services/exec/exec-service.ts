@@ -182,14 +182,13 @@ export class ExecService {
       (attachStdin ||
         (instance.request.AttachStdout ?? false) ||
         (instance.request.AttachStderr ?? false));
-    const process = await this.processSpec(target, instance, tty, consoleSize ?? undefined);
     const sessionDir = join(this.options.sessionsDir, execId);
-    // Small local files, read and made in place: each thread-pool round trip costs more here.
-    mkdirSync(sessionDir, { recursive: true, mode: 0o700 });
-
     instance.state = 'running';
     let running;
     try {
+      const process = await this.processSpec(target, instance, tty, consoleSize ?? undefined);
+      // Small local files, read and made in place: each thread-pool round trip costs more here.
+      mkdirSync(sessionDir, { recursive: true, mode: 0o700 });
       const launcher = tty ? this.options.launchers.terminal : this.options.launchers.plain;
       running = await launcher.launch({
         containerId: target.id,
@@ -308,7 +307,12 @@ export class ExecService {
     };
     const base = config.process;
     const request = instance.request;
-    const user = request.User ? await target.resolveUser(request.User) : base.user;
+    // An unknown user is the runtime's refusal to start the process (126), as with runc.
+    const user = request.User
+      ? await target.resolveUser(request.User).catch((error: unknown) => {
+          throw error instanceof InvalidArgumentError ? new ExecStartError(error.message) : error;
+        })
+      : base.user;
     const env = mergeEnv(base.env ?? [], request.Env ?? []);
     if (tty && !env.some((entry) => entry.startsWith('TERM='))) env.push('TERM=xterm');
     const spec: ExecProcessSpec = {

@@ -18,6 +18,7 @@ import {
   writeControlMessage,
 } from '../attach/conmon-attach';
 import { runcMessage } from '../runtime/conmon-runc-driver';
+import { runtimeProcessEnv } from '../runtime/run-command';
 import {
   ExecStartError,
   type ExecLaunch,
@@ -82,13 +83,11 @@ export class ConmonExecLauncher implements ExecLauncher {
         detached: true,
         // conmon drops an `oom` marker in its working directory: keep it in the session.
         cwd: sessionDir,
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        env: runtimeProcessEnv(this.paths.runtimeEnv, {
           _OCI_SYNCPIPE: '3',
           _OCI_STARTPIPE: '4',
           ...(options.attach ? { _OCI_ATTACHPIPE: '5' } : {}),
-          ...this.paths.runtimeEnv,
-        },
+        }),
       });
     } finally {
       closeSync(diagnostics);

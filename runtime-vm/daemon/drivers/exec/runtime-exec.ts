@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { runcMessage } from '../runtime/conmon-runc-driver';
+import { runtimeProcessEnv } from '../runtime/run-command';
 import {
   ExecStartError,
   type ExecLaunch,
@@ -38,7 +39,6 @@ export class RuntimeExecLauncher implements ExecLauncher {
     const logFile = join(sessionDir, 'runtime.log');
     writeFileSync(specPath, JSON.stringify(options.process));
 
-    const pidWritten = watchPidFile(sessionDir, pidFile);
     const output = options.attach ? 'pipe' : 'ignore';
     const child = spawn(
       this.paths.runtimePath,
@@ -54,10 +54,7 @@ export class RuntimeExecLauncher implements ExecLauncher {
         stdio: [options.stdin ? 'pipe' : 'ignore', output, output],
         // A session of its own: a signal to berthd's process group must not reach the execs.
         detached: true,
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-          ...this.paths.runtimeEnv,
-        },
+        env: runtimeProcessEnv(this.paths.runtimeEnv),
       },
     );
     // Read from now on: Node drains the pipes of an exited child that nobody reads.
@@ -75,6 +72,7 @@ export class RuntimeExecLauncher implements ExecLauncher {
         resolve(-1);
       });
     });
+    const pidWritten = watchPidFile(sessionDir, pidFile);
     const pid = await Promise.race([pidWritten.pid, exited.then(() => readPid(pidFile))]);
     pidWritten.close();
     if (pid === undefined) {
@@ -96,15 +94,20 @@ export class RuntimeExecLauncher implements ExecLauncher {
   }
 }
 
-/** Settles with the pid once the runtime has written it (it creates the file, then writes). */
+/**
+ * Settles with the pid once the runtime has written it (it creates the file, then writes): at
+ * once if it already has, else on the folder's next events.
+ */
 function watchPidFile(dir: string, pidFile: string): { pid: Promise<number>; close(): void } {
   let found: (pid: number) => void = () => undefined;
   const pid = new Promise<number>((resolve) => (found = resolve));
-  const watcher = watch(dir, () => {
+  const look = () => {
     const pid = readPid(pidFile);
     if (pid !== undefined) found(pid);
-  });
+  };
+  const watcher = watch(dir, look);
   watcher.on('error', () => undefined);
+  look();
   return { pid, close: () => watcher.close() };
 }
 

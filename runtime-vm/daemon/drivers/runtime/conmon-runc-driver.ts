@@ -17,7 +17,7 @@ import {
   releaseCrunThroughExecFifo,
   releaseThroughExecFifo,
 } from './exec-fifo';
-import { CommandError, runCommand } from './run-command';
+import { CommandError, runCommand, runtimeProcessEnv } from './run-command';
 import type {
   RunInContainerOptions,
   RunResult,
@@ -126,12 +126,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
         detached: true,
         // conmon drops an `oom` marker in its working directory on OOM: keep it in the bundle.
         cwd: bundleDir,
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-          _OCI_SYNCPIPE: '3',
-          _OCI_STARTPIPE: '4',
-          ...this.runtimeEnv,
-        },
+        env: runtimeProcessEnv(this.runtimeEnv, { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' }),
       });
     } finally {
       closeSync(diagnostics);

@@ -46,3 +46,15 @@ export function runCommand(
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
+
+/**
+ * The environment of a process berthd starts around the runtime (conmon, the runtime itself):
+ * the PATH, what the runtime needs (`runtimeEnv`), and the caller's own variables; nothing else
+ * of berthd's.
+ */
+export function runtimeProcessEnv(
+  runtimeEnv: Record<string, string> | undefined,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...extra, ...runtimeEnv };
+}

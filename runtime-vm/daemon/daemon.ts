@@ -313,6 +313,7 @@ async function assemble(
       await server.drain(graceMs);
       // Containers keep running (conmon holds them); only the daemon's own watchers stop.
       containers.close();
+      exec.close();
       await networks.shutdown();
       await releaseRuntimeBinary(options.runtimePath, options.execRoot).catch(() => undefined);
       await rm(options.pidfile, { force: true });

@@ -38,6 +38,8 @@ export interface RunningExec {
 
 export interface ExecLauncher {
   launch(options: ExecLaunch): Promise<RunningExec>;
+  /** Frees what the launcher keeps between launches; running execs go on. */
+  close?(): void;
 }
 
 /** The runtime refused to start the process (missing binary, bad user...): its own message. */

@@ -6,7 +6,6 @@
 // Started or refused: the runtime writes the pid file once the process runs, and exits without
 // one when it could not start it, its reason in its log. The launch waits for one or the other;
 // the process's output is held meanwhile.
-import { spawn } from 'node:child_process';
 import { readFileSync, watch, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -20,6 +19,7 @@ import {
   type RunningExec,
 } from './exec-launch';
 import { PipeStdio } from './pipe-stdio';
+import { WarmSpawner } from './warm-spawner';
 
 export interface RuntimeExecPaths {
   runtimePath: string;
@@ -27,10 +27,20 @@ export interface RuntimeExecPaths {
   runtimeEnv?: Record<string, string>;
   /** The runtime's --root the container was created under. */
   runtimeRoot: string;
+  /** Where the runtime's processes come from; by default a warm shell of the launcher's own. */
+  spawner?: WarmSpawner;
 }
 
 export class RuntimeExecLauncher implements ExecLauncher {
-  constructor(private readonly paths: RuntimeExecPaths) {}
+  private readonly spawner: WarmSpawner;
+
+  constructor(private readonly paths: RuntimeExecPaths) {
+    this.spawner = paths.spawner ?? new WarmSpawner({ env: runtimeProcessEnv(paths.runtimeEnv) });
+  }
+
+  close(): void {
+    this.spawner.close();
+  }
 
   async launch(options: ExecLaunch): Promise<RunningExec> {
     const { sessionDir } = options;
@@ -39,8 +49,7 @@ export class RuntimeExecLauncher implements ExecLauncher {
     const logFile = join(sessionDir, 'runtime.log');
     writeFileSync(specPath, JSON.stringify(options.process));
 
-    const output = options.attach ? 'pipe' : 'ignore';
-    const child = spawn(
+    const { child, stdin, stdout, stderr } = this.spawner.spawn(
       this.paths.runtimePath,
       [
         `--root=${this.paths.runtimeRoot}`,
@@ -50,18 +59,10 @@ export class RuntimeExecLauncher implements ExecLauncher {
         '--process', specPath,
         options.containerId,
       ], // prettier-ignore
-      {
-        stdio: [options.stdin ? 'pipe' : 'ignore', output, output],
-        // A session of its own: a signal to berthd's process group must not reach the execs.
-        detached: true,
-        env: runtimeProcessEnv(this.paths.runtimeEnv),
-      },
+      { stdin: options.stdin, output: options.attach },
     );
     // Read from now on: Node drains the pipes of an exited child that nobody reads.
-    const connection =
-      child.stdout && child.stderr
-        ? new PipeStdio(child.stdin, child.stdout, child.stderr)
-        : undefined;
+    const connection = stdout && stderr ? new PipeStdio(stdin, stdout, stderr) : undefined;
     let spawnError: Error | undefined;
     const exited = new Promise<number>((resolve) => {
       child.once('exit', (code, signal) =>

@@ -269,6 +269,12 @@ export class ExecService {
     await instance.resizeTerminal(height, width);
   }
 
+  /** At daemon stop: the launchers free what they keep; running execs go on. */
+  close(): void {
+    this.options.launchers.terminal.close?.();
+    this.options.launchers.plain.close?.();
+  }
+
   /** Forgets the instances of a removed container. */
   forgetContainer(containerId: string): void {
     for (const [id, instance] of this.instances)

@@ -21,8 +21,10 @@ describe('bench harness', () => {
       samples: 3,
       goalRatio: 0.35,
       prepare: async (engine) => void calls.push(`prepare ${engine.name}`),
-      sample: async (engine, _context, index) =>
-        engine.name === 'berthd' ? 80 + index : 260 + index,
+      sample: async (engine, _context, index) => {
+        calls.push(`${engine.name} ${index}`);
+        return engine.name === 'berthd' ? 80 + index : 260 + index;
+      },
       cleanup: async (engine) => void calls.push(`cleanup ${engine.name}`),
     };
     const result = await runScenario(latency, engines, { registryHost: '127.0.0.1:1' });
@@ -30,10 +32,17 @@ describe('bench harness', () => {
     expect(result.dockerd).toBe(261);
     expect(result.ratio).toBeCloseTo(81 / 261);
     expect(result.goalMet).toBe(true);
+    // Both prepared first; then the engines take turns, a block of samples each.
     expect(calls).toEqual([
       'prepare dockerd',
-      'cleanup dockerd',
       'prepare berthd',
+      'dockerd 0',
+      'berthd 0',
+      'dockerd 1',
+      'berthd 1',
+      'dockerd 2',
+      'berthd 2',
+      'cleanup dockerd',
       'cleanup berthd',
     ]);
 
@@ -46,5 +55,34 @@ describe('bench harness', () => {
     const slow = await runScenario(throughput, engines, { registryHost: '127.0.0.1:1' });
     expect(slow.ratio).toBe(2);
     expect(slow.goalMet).toBe(false);
+  });
+  it('runs uneven sample counts in blocks, and cleans up after a failed sample', async () => {
+    const calls: string[] = [];
+    const blocks: Scenario = {
+      name: 'blocks',
+      unit: 'ms',
+      higherIsBetter: false,
+      samples: 7,
+      sample: async (engine, _context, index) => {
+        calls.push(`${engine.name[0]}${index}`);
+        return index;
+      },
+    };
+    await runScenario(blocks, engines, { registryHost: '127.0.0.1:1' });
+    expect(calls.join(' ')).toBe('d0 d1 d2 b0 b1 b2 d3 d4 d5 b3 b4 b5 d6 b6');
+
+    const cleaned: string[] = [];
+    const failing: Scenario = {
+      ...blocks,
+      sample: async (engine) => {
+        if (engine.name === 'berthd') throw new Error('sample failed');
+        return 1;
+      },
+      cleanup: async (engine) => void cleaned.push(engine.name),
+    };
+    await expect(runScenario(failing, engines, { registryHost: '127.0.0.1:1' })).rejects.toThrow(
+      'sample failed',
+    );
+    expect(cleaned).toEqual(['dockerd', 'berthd']);
   });
 });

@@ -22,11 +22,11 @@ export interface Scenario {
   samples: number;
   /** The goal as a ratio berthd/dockerd, checked and printed, never asserted. */
   goalRatio?: number;
-  /** Runs once per engine before the samples (pulls, creates containers...). */
+  /** Runs once per engine before any sample (pulls, creates containers...). */
   prepare?(engine: BenchEngine, context: BenchContext): Promise<void>;
   /** One sample. */
   sample(engine: BenchEngine, context: BenchContext, index: number): Promise<number>;
-  /** Runs once per engine after the samples. */
+  /** Runs once per engine after all samples. */
   cleanup?(engine: BenchEngine, context: BenchContext): Promise<void>;
 }
 
@@ -48,23 +48,39 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/**
+ * The samples run in BLOCKS blocks per engine, the engines taking turns (dockerd first): a
+ * machine that speeds up or slows down during the run (it does here, by a fifth and more within
+ * a minute) then weighs on both engines instead of on whichever ran at the time.
+ */
+export const BLOCKS = 3;
+
 export async function runScenario(
   scenario: Scenario,
   engines: { berthd: BenchEngine; dockerd: BenchEngine },
   context: BenchContext,
 ): Promise<ScenarioResult> {
-  const medians: Record<'berthd' | 'dockerd', number> = { berthd: Number.NaN, dockerd: Number.NaN };
-  for (const engine of [engines.dockerd, engines.berthd]) {
-    await scenario.prepare?.(engine, context);
-    try {
-      const values: number[] = [];
-      for (let index = 0; index < scenario.samples; index++)
-        values.push(await scenario.sample(engine, context, index));
-      medians[engine.name] = median(values);
-    } finally {
-      await scenario.cleanup?.(engine, context);
+  const order = [engines.dockerd, engines.berthd];
+  const values: Record<'berthd' | 'dockerd', number[]> = { berthd: [], dockerd: [] };
+  const prepared: BenchEngine[] = [];
+  try {
+    for (const engine of order) {
+      prepared.push(engine);
+      await scenario.prepare?.(engine, context);
     }
+    const perBlock = Math.ceil(scenario.samples / BLOCKS);
+    while (values.berthd.length < scenario.samples) {
+      for (const engine of order) {
+        const taken = values[engine.name];
+        const blockEnd = Math.min(taken.length + perBlock, scenario.samples);
+        while (taken.length < blockEnd)
+          taken.push(await scenario.sample(engine, context, taken.length));
+      }
+    }
+  } finally {
+    for (const engine of prepared) await scenario.cleanup?.(engine, context);
   }
+  const medians = { berthd: median(values.berthd), dockerd: median(values.dockerd) };
   const ratio = medians.berthd / medians.dockerd;
   const goalMet =
     scenario.goalRatio === undefined

@@ -8,6 +8,7 @@
 // fork would compete with the exec that just began, and with the client's next request), and
 // whenever it is not ready (several execs at once, or its own start failed) the spawn is direct.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
 /** Which stdio the process gets as pipes; the rest is /dev/null. */
@@ -48,6 +49,8 @@ const WARM_SHELL_SCRIPT = [
 
 const DEFAULT_REFILL_DELAY_MS = 20;
 
+type Pipes = [Socket, Socket, Socket, Socket];
+
 export class WarmSpawner {
   private warm: ChildProcess | undefined;
   private refillTimer: NodeJS.Timeout | undefined;
@@ -69,13 +72,12 @@ export class WarmSpawner {
     // A line per argument: one with a newline in it takes the direct way.
     if (!warm || argv.some((arg) => arg.includes('\n'))) return this.spawnDirect(argv, stdio);
     this.warm = undefined;
+    // Node's stdio pipes are sockets (socketpairs).
+    const [stdin, stdout, stderr, control] = warm.stdio as unknown as Pipes;
     const letters = `${stdio.stdin ? 'i' : ''}${stdio.output ? 'o' : ''}`;
-    const control = warm.stdio[3] as Writable;
     control.end(`${argv.length}\n${argv.join('\n')}\n${letters}\n`);
     warm.ref();
-    const [stdin, stdout, stderr] = [warm.stdin, warm.stdout, warm.stderr];
-    if (!stdin || !stdout || !stderr) throw new Error('the warm shell has no stdio pipes');
-    for (const pipe of [stdin, stdout, stderr]) (pipe as Writable & { ref?(): void }).ref?.();
+    for (const pipe of [stdin, stdout, stderr]) pipe.ref();
     if (!stdio.stdin) stdin.destroy();
     if (!stdio.output) {
       stdout.destroy();
@@ -146,7 +148,7 @@ export class WarmSpawner {
     }
     // Waiting, it must not keep berthd's event loop alive; taken, it is referenced again.
     shell.unref();
-    for (const pipe of shell.stdio) (pipe as (Writable & { unref?(): void }) | null)?.unref?.();
+    for (const pipe of shell.stdio as unknown as Pipes) pipe.unref();
     this.warm = shell;
   }
 }

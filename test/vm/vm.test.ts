@@ -156,6 +156,30 @@ describe('the bundled VM under QEMU', () => {
     expect(result).toEqual({ code: 0, stdout: 'hello\n', stderr: '' });
   });
 
+  it('runs containers and execs with crun, plain and with exit codes', async () => {
+    const info = await cli.run(['info', '--format', '{{.DefaultRuntime}}'], { timeoutMs: 60_000 });
+    expect(info).toEqual({ code: 0, stdout: 'crun\n', stderr: '' });
+    const name = 'vm-exec';
+    const started = await cli.run(['run', '-d', '--name', name, busybox, 'sleep', '600'], {
+      timeoutMs: 180_000,
+    });
+    expect(started.code, started.stderr).toBe(0);
+    try {
+      // Two in a row: berthd spawns the first, its warm shell (forked meanwhile) the second.
+      for (const code of [3, 4]) {
+        const exec = await cli.run(
+          ['exec', name, 'sh', '-c', `echo out; echo err >&2; exit ${code}`],
+          {
+            timeoutMs: 120_000,
+          },
+        );
+        expect(exec).toEqual({ code, stdout: 'out\n', stderr: 'err\n' });
+      }
+    } finally {
+      await cli.run(['rm', '-f', name], { timeoutMs: 120_000 });
+    }
+  });
+
   it('publishes -p 127.0.0.1:PORT:80 on the host', async () => {
     const port = await freeLoopbackPort();
     const run = await cli.run(

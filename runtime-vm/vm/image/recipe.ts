@@ -38,6 +38,9 @@ export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 
 /** Installed on top of debootstrap's minbase: what berthd and the agent run. */
 export const ROOT_PACKAGES = [
+  // crun is berthd's default where installed (the guest's pure cgroup v2 suits it); runc stays
+  // for `--runtime runc` and `default-runtime: runc`.
+  'crun',
   'runc',
   'conmon',
   'iptables',

@@ -2,9 +2,10 @@
 // dockerode: run with and without -i/-t, exec with exit codes, attach, logs, stats, and a leak
 // check of 200 clients that vanish mid-stream.
 import { execFile } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { request } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxImage } from '../fixtures/images';
@@ -99,6 +100,37 @@ function followAndVanish(id: string): Promise<void> {
       (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(error),
     );
     req.end();
+  });
+}
+
+function rssKiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m);
+  return Number(line?.[1] ?? NaN);
+}
+
+/** Reads a multiplexed stream to its end; the bytes of its frames' payloads. */
+function payloadBytes(stream: Duplex): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let pending = Buffer.alloc(0);
+    let bytes = 0;
+    stream.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 8) {
+        const size = pending.readUInt32BE(4);
+        const available = Math.min(size, pending.length - 8);
+        bytes += available;
+        if (available < size) {
+          // Keep the header with the rest of the frame still to come.
+          pending.writeUInt32BE(size - available, 4);
+          pending = Buffer.concat([pending.subarray(0, 8)]);
+          break;
+        }
+        pending = pending.subarray(8 + size);
+      }
+    });
+    stream.on('end', () => resolve(bytes));
+    stream.on('error', reject);
+    stream.resume();
   });
 }
 
@@ -404,6 +436,24 @@ describe('resources', () => {
     } finally {
       await cli.run(['rm', '-f', 'streams-chatty']);
     }
+  });
+
+  it('holds back an exec whose client does not read, instead of buffering its output', async () => {
+    const total = 64 * 1024 * 1024;
+    const exec = await docker.getContainer('streams-main').exec({
+      Cmd: ['head', '-c', String(total), '/dev/zero'],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const rssBefore = rssKiB(berthd.pid);
+    const stream = (await exec.start({ hijack: true, stdin: false })) as Duplex;
+    stream.pause();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Without flow control the 64 MiB would sit in berthd by now.
+    expect((rssKiB(berthd.pid) - rssBefore) / 1024).toBeLessThan(24);
+    expect((await exec.inspect()).Running).toBe(true);
+    expect(await payloadBytes(stream)).toBe(total);
+    expect((await exec.inspect()).ExitCode).toBe(0);
   });
 
   it('keeps no socket of an exec that ended (each used to leave its attach socket open)', async () => {

@@ -53,9 +53,17 @@ function harness(options: { tty: boolean; closeStdinOnEof: boolean; keepTtyStdin
     destroy() {
       this.destroyed = true;
     },
+    paused: false,
+    pause() {
+      this.paused = true;
+    },
+    resume() {
+      this.paused = false;
+    },
   });
   const input = new PassThrough();
-  const output = new PassThrough();
+  // A small buffer, so a client that does not read fills it quickly.
+  const output = new PassThrough({ highWaterMark: 16 });
   let closed = false;
   const client = {
     input,
@@ -76,7 +84,7 @@ function harness(options: { tty: boolean; closeStdinOnEof: boolean; keepTtyStdin
       : {}),
     detachKeys: parseDetachKeys(''),
   });
-  return { process, input, end, isClosed: () => closed };
+  return { process, input, output, end, isClosed: () => closed };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -125,5 +133,18 @@ describe('bridging stdin as dockerd does', () => {
     expect(h.isClosed()).toBe(false);
     h.process.emit('end');
     expect(await h.end).toBe('exited');
+  });
+});
+
+describe('bridging output', () => {
+  it('pauses the process while the client is behind, and resumes once it has read', async () => {
+    const { process, output } = harness({ tty: true, closeStdinOnEof: false });
+    process.emit('output', 'stdout', Buffer.alloc(8));
+    expect(process.paused).toBe(false);
+    process.emit('output', 'stdout', Buffer.alloc(64));
+    expect(process.paused).toBe(true);
+    output.resume(); // the client reads it all
+    await tick();
+    expect(process.paused).toBe(false);
   });
 });

@@ -112,6 +112,7 @@ export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
   return new Promise<BridgeEnd>((resolve) => {
     let settled = false;
     let inputEnded = false;
+    let waitingForDrain = false;
     const finish = (end: BridgeEnd) => {
       if (settled) return;
       settled = true;
@@ -121,6 +122,7 @@ export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
       input.off('end', onInputEnd);
       output.off('close', onClientGone);
       output.off('error', onClientGone);
+      output.off('drain', onDrain);
       if (end !== 'exited') {
         if (closesStdin && !inputEnded) process.endInput();
         process.destroy();
@@ -131,7 +133,18 @@ export function bridgeStdio(options: BridgeOptions): Promise<BridgeEnd> {
     const onOutput = (stream: OutputStream, data: Buffer) => {
       if (!streams[stream] && !tty) return;
       // With a TTY, conmon reports everything as stdout; it goes out raw.
-      output.write(multiplex ? frame(streamTypes[stream], data) : data);
+      const accepted = output.write(multiplex ? frame(streamTypes[stream], data) : data);
+      // A client that reads slowly (`docker exec c pg_dump | gzip`) slows the process down, as
+      // with dockerd, instead of its output piling up in berthd's memory.
+      if (!accepted && !waitingForDrain) {
+        waitingForDrain = true;
+        process.pause();
+        output.once('drain', onDrain);
+      }
+    };
+    const onDrain = () => {
+      waitingForDrain = false;
+      process.resume();
     };
     const onProcessEnd = () => {
       void Promise.resolve(options.finished)

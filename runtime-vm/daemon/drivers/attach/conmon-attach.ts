@@ -130,6 +130,14 @@ export class ConmonAttachConnection extends EventEmitter<ProcessStdioEvents> {
     if (!this.closed) this.transport?.endInput();
   }
 
+  /**
+   * No pause: the seqpacket addon has no way to stop reading, so conmon's output keeps coming and
+   * waits in the client's socket buffer. (Plain pipes, execs without a terminal, do pause.)
+   */
+  pause(): void {}
+
+  resume(): void {}
+
   /** Closes the connection; output already queued by conmon is dropped. */
   destroy(): void {
     if (this.closed) return;

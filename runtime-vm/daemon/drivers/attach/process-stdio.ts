@@ -18,4 +18,10 @@ export type ProcessStdio = EventEmitter<ProcessStdioEvents> & {
   endInput(): void;
   /** Lets go of the process's stdio: its output from now on is dropped, the process runs on. */
   destroy(): void;
+  /**
+   * The client is behind: stop taking output until resume, so the process waits on its writes
+   * (as with dockerd) instead of berthd holding what the client has not read.
+   */
+  pause(): void;
+  resume(): void;
 };

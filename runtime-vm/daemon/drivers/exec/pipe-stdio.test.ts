@@ -43,6 +43,28 @@ describe('PipeStdio', () => {
     expect(stdout.isPaused()).toBe(true);
   });
 
+  it('stops reading while its consumer is behind, also across the release of held output', async () => {
+    const { stdin, stdout, stderr } = pipes();
+    const stdio = new PipeStdio(stdin, stdout, stderr);
+    stdout.write('held');
+    await tick();
+    const seen: string[] = [];
+    // The consumer falls behind on the first (held) chunk it is given.
+    stdio.on('output', (_stream, data) => {
+      seen.push(data.toString());
+      stdio.pause();
+    });
+    await tick();
+    expect(seen).toEqual(['held']);
+    expect([stdout.isPaused(), stderr.isPaused()]).toEqual([true, true]);
+    stdout.write('next');
+    await tick();
+    expect(seen).toEqual(['held']);
+    stdio.resume();
+    await tick();
+    expect(seen).toEqual(['held', 'next']);
+  });
+
   it('passes input on, closes it on endInput, and drops output after destroy', async () => {
     const { stdin, stdout, stderr } = pipes();
     const stdio = new PipeStdio(stdin, stdout, stderr);

@@ -18,6 +18,8 @@ export class PipeStdio extends EventEmitter<ProcessStdioEvents> {
   private held: Array<[OutputStream, Buffer]> | undefined = [];
   private heldBytes = 0;
   private ended = false;
+  /** The consumer asked for a pause (its client is behind). */
+  private paused = false;
 
   constructor(
     private readonly stdin: Writable | null,
@@ -42,6 +44,21 @@ export class PipeStdio extends EventEmitter<ProcessStdioEvents> {
 
   endInput(): void {
     if (!this.destroyed) this.stdin?.end();
+  }
+
+  pause(): void {
+    if (this.destroyed) return;
+    this.paused = true;
+    this.stdout.pause();
+    this.stderr.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    // Output still held is released (and the pipes resumed) on subscription.
+    if (this.destroyed || this.held) return;
+    this.stdout.resume();
+    this.stderr.resume();
   }
 
   /** The process runs on: its stdin closes, and its output is drained and dropped. */
@@ -78,8 +95,10 @@ export class PipeStdio extends EventEmitter<ProcessStdioEvents> {
     if (!held || this.destroyed) return;
     this.held = undefined;
     for (const [stream, data] of held) this.emit('output', stream, data);
-    this.stdout.resume();
-    this.stderr.resume();
+    if (!this.paused) {
+      this.stdout.resume();
+      this.stderr.resume();
+    }
     if (this.ended) this.emit('end');
   }
 }

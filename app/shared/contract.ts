@@ -16,7 +16,10 @@ export interface Backpressure {
 export interface CallOptions<P = never> {
   /** Aborting cancels the call in main (and the engine request behind it). */
   signal?: AbortSignal;
-  /** Progress messages and, for subscriptions, every event. */
+  /**
+   * Progress messages and, for subscriptions, every event. A handler that returns a promise is
+   * acknowledged (for main's flow control) once it settles: a terminal, once xterm has parsed.
+   */
   onProgress?: (progress: P) => void;
   /** Set by main's dispatcher; absent in-process (no client to wait for). */
   backpressure?: Backpressure;

@@ -179,6 +179,14 @@ describe.each(enginesUnderTest())('Container workbench (%s)', (kind) => {
     await expect.poll(() => terminalText(page), { timeout: 10_000 }).toContain('still-2');
   });
 
+  it('takes a flood of output through its flow control and stays usable', async () => {
+    // 3 MB: past main's 1 MiB window, so the engine stream is paused and resumed on xterm's pace.
+    await typeInTerminal(page, 'clear; yes flood-line-xx | head -n 250000; echo flood-$((6*7))');
+    await expect.poll(() => terminalText(page), { timeout: 60_000 }).toContain('flood-42');
+    await typeInTerminal(page, 'clear; echo after-$((1+2))');
+    await expect.poll(() => terminalText(page), { timeout: 10_000 }).toContain('after-3');
+  });
+
   it('shows the exit code and reconnects', async () => {
     await typeInTerminal(page, 'exit 3');
     await expect

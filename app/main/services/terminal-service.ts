@@ -178,7 +178,7 @@ export function createTerminalService(engine: EngineAccess): TerminalService {
           resolve();
         };
         options.signal?.addEventListener('abort', finish, { once: true });
-        attachment.detach = session.attach(emit);
+        attachment.detach = session.attach(emit, options.backpressure);
         if (done) attachment.detach();
       });
     },

@@ -103,3 +103,49 @@ describe('TerminalSession', () => {
     expect(written).toEqual(['ls\r']);
   });
 });
+
+describe('flow control', () => {
+  /** A renderer's backpressure, congested until the test says it caught up. */
+  function renderer() {
+    let catchUp: () => void = () => undefined;
+    const backpressure = {
+      congested: true,
+      drained: () => new Promise<void>((resolve) => (catchUp = resolve)),
+    };
+    return {
+      backpressure,
+      caughtUp: async () => {
+        backpressure.congested = false;
+        catchUp();
+        await tick();
+      },
+    };
+  }
+
+  it('pauses the engine stream while a renderer is behind, and resumes once it caught up', async () => {
+    const { terminal, stream } = session();
+    const slow = renderer();
+    const events: TerminalEvent[] = [];
+    terminal.attach((event) => events.push(event), slow.backpressure);
+    stream.push('flood');
+    await tick();
+    expect(data(events)).toBe('flood');
+    expect(stream.isPaused()).toBe(true);
+    await slow.caughtUp();
+    expect(stream.isPaused()).toBe(false);
+  });
+
+  it('stays paused while any renderer is behind, and resumes when a behind one detaches', async () => {
+    const { terminal, stream } = session();
+    const first = renderer();
+    const second = renderer();
+    terminal.attach(() => undefined, first.backpressure);
+    const detachSecond = terminal.attach(() => undefined, second.backpressure);
+    stream.push('flood');
+    await tick();
+    await first.caughtUp();
+    expect(stream.isPaused()).toBe(true);
+    detachSecond();
+    expect(stream.isPaused()).toBe(false);
+  });
+});

@@ -2,6 +2,7 @@
 // replay buffer, so the renderer can detach on a tab switch and re-attach to the same screen.
 import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
+import type { Backpressure } from '../../shared/contract';
 import type { TerminalEvent, TerminalSessionInfo } from '../../shared/workbench-types';
 
 /** Replay kept per session: enough for a few full screens of scrollback, bounded in memory. */
@@ -17,7 +18,9 @@ export interface SessionBackend {
 export class TerminalSession {
   private readonly chunks: string[] = [];
   private chars = 0;
-  private readonly listeners = new Set<(event: TerminalEvent) => void>();
+  private readonly listeners = new Map<(event: TerminalEvent) => void, Backpressure | undefined>();
+  /** Attachments whose renderer is behind: the engine stream stays paused while any is. */
+  private readonly behind = new Set<Backpressure>();
   private readonly decoder = new StringDecoder('utf8');
   private exitEvent: Extract<TerminalEvent, { kind: 'exit' }> | undefined;
 
@@ -49,27 +52,53 @@ export class TerminalSession {
     while (this.chars > replayLimitChars && this.chunks.length > 1) {
       this.chars -= this.chunks.shift()!.length;
     }
-    for (const listener of this.listeners) listener({ kind: 'data', data });
+    for (const [listener, backpressure] of this.listeners) {
+      listener({ kind: 'data', data });
+      if (backpressure?.congested) this.waitFor(backpressure);
+    }
+  }
+
+  /**
+   * A renderer is behind (xterm has not parsed what it was sent): stop reading the engine's
+   * stream until it catches up. The engine, then the process, wait on their writes.
+   */
+  private waitFor(backpressure: Backpressure): void {
+    if (this.behind.has(backpressure)) return;
+    this.behind.add(backpressure);
+    this.backend.stream.pause();
+    void backpressure.drained().then(() => this.caughtUp(backpressure));
+  }
+
+  private caughtUp(backpressure: Backpressure): void {
+    if (!this.behind.delete(backpressure)) return;
+    if (this.behind.size === 0 && !this.exited) this.backend.stream.resume();
   }
 
   private exit(exitCode: number | null, reason?: string): void {
     this.info.exited = true;
     if (exitCode !== null) this.info.exitCode = exitCode;
     this.exitEvent = { kind: 'exit', exitCode, ...(reason ? { reason } : {}) };
-    for (const listener of this.listeners) listener(this.exitEvent);
+    for (const listener of this.listeners.keys()) listener(this.exitEvent);
     this.listeners.clear();
   }
 
-  /** Replays the buffer, then streams live output; returns the detach function. */
-  attach(listener: (event: TerminalEvent) => void): () => void {
+  /**
+   * Replays the buffer, then streams live output; returns the detach function. With a
+   * backpressure (main's dispatcher gives one per renderer call), a renderer that falls behind
+   * pauses the engine stream until it catches up.
+   */
+  attach(listener: (event: TerminalEvent) => void, backpressure?: Backpressure): () => void {
     const replay = this.chunks.join('');
     if (replay) listener({ kind: 'data', data: replay });
     if (this.exitEvent) {
       listener(this.exitEvent);
       return () => undefined;
     }
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.listeners.set(listener, backpressure);
+    return () => {
+      this.listeners.delete(listener);
+      if (backpressure) this.caughtUp(backpressure);
+    };
   }
 
   get exited(): boolean {

@@ -129,8 +129,12 @@ export function TerminalView({
     const stop = subscribe<TerminalEvent>(
       (options) => api.terminal.attach({ id: session.id }, options),
       (event) => {
-        if (event.kind === 'data') term.write(event.data);
-        else markExited(session.id, event.exitCode);
+        // Acknowledged once xterm has parsed it: a flood waits in main (which pauses the
+        // engine stream) instead of in xterm's write queue, where it would freeze the page.
+        if (event.kind === 'data')
+          return new Promise<void>((resolve) => term.write(event.data, resolve));
+        markExited(session.id, event.exitCode);
+        return undefined;
       },
       (error) => {
         if (error) notify('error', `Terminal detached: ${error.message}`);

@@ -108,4 +108,25 @@ describe('rpc client', () => {
     wire.deliver({ type: 'result', id: 1, value: { ref: 'busybox' } });
     await call;
   });
+  it('acknowledges progress whose handler returns a promise only once it settles', async () => {
+    const wire = fakeChannel();
+    const client = createRpcClient(wire.channel);
+    const parsed: Array<() => void> = [];
+    const call = client.services.images.pull(
+      { ref: 'busybox' },
+      { onProgress: () => new Promise<void>((resolve) => parsed.push(resolve)) },
+    );
+    const acks = () => wire.sent.filter((message) => message.type === 'ack');
+    wire.deliver({ type: 'progress-batch', id: 1, values: ['a', 'b'] });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(acks()).toEqual([]);
+    parsed[0]!();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(acks()).toEqual([]);
+    parsed[1]!();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(acks()).toEqual([{ type: 'ack', id: 1, count: 1 }]);
+    wire.deliver({ type: 'result', id: 1, value: { ref: 'busybox' } });
+    await call;
+  });
 });

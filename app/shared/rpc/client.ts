@@ -8,7 +8,7 @@ import type { ClientChannel, ServerMessage } from './protocol';
 interface PendingCall {
   resolve(value: unknown): void;
   reject(error: ServiceError): void;
-  onProgress?: (value: unknown) => void;
+  onProgress?: (value: unknown) => unknown;
   disposeAbort?: () => void;
 }
 
@@ -42,6 +42,13 @@ export function createRpcClient(channel: ClientChannel): RpcClient {
     ackTimer ??= setTimeout(sendAcks, 0);
   };
 
+  /** Acknowledges a message once its handlers are done: at once, or when their promises settle. */
+  const acknowledgeAfter = (outcomes: unknown[], id: number) => {
+    const pendingWork = outcomes.filter((outcome) => outcome instanceof Promise);
+    if (pendingWork.length === 0) handled(id);
+    else void Promise.allSettled(pendingWork).then(() => handled(id));
+  };
+
   const settle = (id: number) => {
     const entry = pending.get(id);
     pending.delete(id);
@@ -54,12 +61,13 @@ export function createRpcClient(channel: ClientChannel): RpcClient {
     if (!entry) return;
     switch (message.type) {
       case 'progress':
-        entry.onProgress?.(message.value);
-        handled(message.id);
+        acknowledgeAfter([entry.onProgress?.(message.value)], message.id);
         break;
       case 'progress-batch':
-        for (const value of message.values) entry.onProgress?.(value);
-        handled(message.id);
+        acknowledgeAfter(
+          message.values.map((value) => entry.onProgress?.(value)),
+          message.id,
+        );
         break;
       case 'result':
         settle(message.id)?.resolve(message.value);

@@ -394,6 +394,17 @@ describe.each(enginesUnderTest())('Container workbench extras (%s)', (kind) => {
     expect(readFileSync((await download.path())!, 'utf8')).toContain(
       `${project}-db-1 | level=warn msg="db slow"`,
     );
+    // A container of the project that starts while the view is open (a scaled service) joins it.
+    await runContainer(
+      engine.docker,
+      image,
+      `${project}-worker-1`,
+      ['sh', '-c', 'echo late-joiner; sleep 3600'],
+      { labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': 'worker' } },
+    );
+    await expect.poll(count, { timeout: 15_000 }).toBe(5);
+    const sources = await page.locator('.log-line .log-source').allTextContents();
+    expect(sources).toContain(`${project}-worker-1`);
   });
 
   it('notifies about an unexpected exit, with "Open logs", but not about a user stop', async () => {

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../../shared/workbench-types';
 import type { EngineAccess } from '../engine/engine-manager';
-import { readLogs, readProjectLogs } from './logs-service';
+import { readLogs, readProjectLogs, secondsAfter } from './logs-service';
 
 function frame(type: number, text: string): Buffer {
   const payload = Buffer.from(text);
@@ -166,5 +166,68 @@ describe('readProjectLogs', () => {
     await expect(readProjectLogs(engine, { project: 'nope' }, () => undefined)).rejects.toThrow(
       'no containers in compose project "nope"',
     );
+  });
+  it('follows containers that start later: new ones whole, restarted ones after the last line', async () => {
+    const events = new PassThrough();
+    const streams: Record<string, PassThrough[]> = { a1: [], c3: [] };
+    const asked: Array<{ id: string; options: Record<string, unknown> }> = [];
+    const engine = {
+      docker: () =>
+        ({
+          getEvents: async () => events,
+          listContainers: async () => [{ Id: 'a1', Names: ['/shop-api-1'] }],
+          getContainer: (id: string) => ({
+            inspect: async () => ({ Config: { Tty: false } }),
+            logs: async (options: Record<string, unknown>) => {
+              asked.push({ id, options });
+              const stream = new PassThrough();
+              streams[id]!.push(stream);
+              return stream;
+            },
+          }),
+        }) as unknown as Docker,
+    } as unknown as EngineAccess;
+    const lines: string[] = [];
+    const abort = new AbortController();
+    const done = readProjectLogs(
+      engine,
+      { project: 'shop', follow: true },
+      (batch) => lines.push(...batch.map((line) => `${line.source}: ${line.text}`)),
+      abort.signal,
+    );
+    const until = async (what: () => boolean) => {
+      while (!what()) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await until(() => streams.a1!.length === 1);
+    streams.a1![0]!.write(frame(1, '2024-01-01T00:00:01.250000000Z api up\n'));
+    // A new container of the project (a scaled or recreated service).
+    events.write(
+      `${JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 'c3', Attributes: { name: 'shop-worker-1' } } })}\n`,
+    );
+    await until(() => streams.c3!.length === 1);
+    streams.c3![0]!.write(frame(1, '2024-01-01T00:00:02.000000000Z worker up\n'));
+    // The api container stops (its stream ends), then starts again.
+    streams.a1![0]!.end();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    events.write(
+      `${JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 'a1', Attributes: { name: 'shop-api-1' } } })}\n`,
+    );
+    await until(() => streams.a1!.length === 2);
+    streams.a1![1]!.write(frame(1, '2024-01-01T00:00:05.000000000Z api back\n'));
+    await until(() => lines.length === 3);
+    abort.abort();
+    await done;
+    expect(lines).toEqual([
+      'shop-api-1: api up',
+      'shop-worker-1: worker up',
+      'shop-api-1: api back',
+    ]);
+    expect(asked.map(({ id, options }) => [id, options['since']])).toEqual([
+      ['a1', undefined],
+      ['c3', undefined],
+      ['a1', secondsAfter('2024-01-01T00:00:01.250000000Z')],
+    ]);
+    expect(secondsAfter('2024-01-01T00:00:01.250000000Z')).toBeCloseTo(1704067201.250001, 6);
+    expect(events.destroyed).toBe(true);
   });
 });

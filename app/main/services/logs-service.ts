@@ -6,7 +6,7 @@ import type { LogLine } from '../../shared/workbench-types';
 import type { EngineAccess } from '../engine/engine-manager';
 import { toServiceError } from './errors';
 import { FrameDemuxer, LineBatcher, LineSplitter } from './log-lines';
-import { TimeOrderedMerger } from './log-merge';
+import { TimeOrderedMerger, timeKey } from './log-merge';
 
 export const composeProjectLabel = 'com.docker.compose.project';
 /** More containers than this in one project is refused rather than opening that many streams. */
@@ -109,7 +109,10 @@ export interface ProjectLogsRequest {
 
 /**
  * Follows every container of a compose project at once and merges their lines, tagged with the
- * container's name. Ends when every stream ended; one failing container fails the whole view.
+ * container's name. Without follow it ends when every stream ended. With follow it runs until
+ * aborted and, as `docker compose logs -f` does, picks up containers that start later: new ones
+ * (a service scaled or recreated) from their first line, restarted ones after the last line
+ * shown. One failing container fails the whole view.
  */
 export async function readProjectLogs(
   engine: EngineAccess,
@@ -118,55 +121,146 @@ export async function readProjectLogs(
   signal?: AbortSignal,
   backpressure?: Backpressure,
 ): Promise<void> {
-  let members: { Id: string; Names?: string[] }[];
-  try {
-    members = await engine.docker().listContainers({
-      all: true,
-      filters: { label: [`${composeProjectLabel}=${request.project}`] },
-    });
-  } catch (error) {
-    throw toServiceError(error);
-  }
-  if (members.length === 0) {
-    throw new ServiceError('not_found', `no containers in compose project "${request.project}"`);
-  }
-  if (members.length > maxMergedContainers) {
-    throw new ServiceError(
-      'invalid_argument',
-      `compose project "${request.project}" has ${members.length} containers; merged logs follow at most ${maxMergedContainers}`,
-    );
-  }
-  const merger = new TimeOrderedMerger(onLines);
+  const label = `${composeProjectLabel}=${request.project}`;
   const inner = new AbortController();
   const stopInner = () => inner.abort();
   signal?.addEventListener('abort', stopInner, { once: true });
+  // Subscribed before the listing, so a container starting in between is not missed.
+  let starts: Readable | undefined;
   try {
-    await Promise.all(
-      members.map((member) => {
-        const name = (member.Names?.[0] ?? member.Id.slice(0, 12)).replace(/^\//, '');
-        return readLogs(
-          engine,
-          {
-            id: member.Id,
-            follow: request.follow,
-            tail: request.tail,
-            since: request.since,
-            until: request.until,
-          },
-          (lines) => merger.push(lines.map((line) => ({ ...line, source: name }))),
-          inner.signal,
-          backpressure,
-        );
-      }),
+    if (request.follow) {
+      starts = (await engine.docker().getEvents({
+        filters: { type: ['container'], event: ['start'], label: [label] },
+      })) as unknown as Readable;
+    }
+    let members: { Id: string; Names?: string[] }[];
+    try {
+      members = await engine.docker().listContainers({ all: true, filters: { label: [label] } });
+    } catch (error) {
+      throw toServiceError(error);
+    }
+    if (members.length === 0) {
+      throw new ServiceError('not_found', `no containers in compose project "${request.project}"`);
+    }
+    if (members.length > maxMergedContainers) {
+      throw new ServiceError(
+        'invalid_argument',
+        `compose project "${request.project}" has ${members.length} containers; merged logs follow at most ${maxMergedContainers}`,
+      );
+    }
+    const merger = new TimeOrderedMerger(onLines);
+    const followed = new Map<string, FollowedMember>();
+    let failed: (error: unknown) => void = () => undefined;
+    const failure = new Promise<never>((_resolve, reject) => (failed = reject));
+    failure.catch(() => undefined);
+    const follow = (id: string, name: string, since: number | undefined) => {
+      const member: FollowedMember = followed.get(id) ?? { active: false, lastTime: undefined };
+      followed.set(id, member);
+      member.active = true;
+      const done = readLogs(
+        engine,
+        {
+          id,
+          follow: request.follow,
+          ...(since === undefined ? { tail: request.tail, since: request.since } : { since }),
+          until: request.until,
+        },
+        (lines) => {
+          const last = lines.at(-1);
+          if (last) member.lastTime = last.time;
+          merger.push(lines.map((line) => ({ ...line, source: name })));
+        },
+        inner.signal,
+        backpressure,
+      );
+      done.then(
+        () => (member.active = false),
+        (error: unknown) => failed(error),
+      );
+      return done;
+    };
+    const initial = members.map((member) =>
+      follow(
+        member.Id,
+        (member.Names?.[0] ?? member.Id.slice(0, 12)).replace(/^\//, ''),
+        undefined,
+      ),
     );
-    merger.flush();
+    try {
+      if (!starts) {
+        await Promise.all(initial);
+      } else {
+        onContainerStarts(starts, (id, name) => {
+          const member = followed.get(id);
+          if (member?.active) return;
+          if (!member && followed.size >= maxMergedContainers) return;
+          // Restarted: after the last line shown; new (or unreadable time): from its first line.
+          follow(id, name, member?.lastTime ? secondsAfter(member.lastTime) : undefined);
+        });
+        await Promise.race([failure, aborted(inner.signal)]);
+      }
+      merger.flush();
+    } finally {
+      merger.dispose();
+    }
   } catch (error) {
-    inner.abort();
-    throw error;
+    throw toServiceError(error);
   } finally {
+    inner.abort();
+    starts?.destroy();
     signal?.removeEventListener('abort', stopInner);
-    merger.dispose();
   }
+}
+
+interface FollowedMember {
+  /** Its log is being followed (the stream ends when the container stops). */
+  active: boolean;
+  /** The engine's timestamp of the last line shown. */
+  lastTime: string | undefined;
+}
+
+/** Calls onStart with each started container's id and name, from the engine's event stream. */
+function onContainerStarts(events: Readable, onStart: (id: string, name: string) => void): void {
+  let buffered = '';
+  events.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (!line) continue;
+      try {
+        const event = JSON.parse(line) as {
+          Actor?: { ID?: string; Attributes?: { name?: string } };
+        };
+        const id = event.Actor?.ID;
+        if (id) onStart(id, event.Actor?.Attributes?.name ?? id.slice(0, 12));
+      } catch {
+        // Not an event line: nothing to follow.
+      }
+    }
+  });
+  events.on('error', () => undefined);
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+}
+
+/**
+ * `since` (seconds) just after an engine timestamp: one microsecond later, the finest step a
+ * float of seconds keeps.
+ */
+export function secondsAfter(time: string): number | undefined {
+  const key = timeKey(time); // UTC, nine fractional digits
+  const seconds = Date.parse(`${key.slice(0, 19)}Z`) / 1000;
+  const micros = Number(key.slice(20, 26) || '0');
+  return Number.isFinite(seconds) && Number.isFinite(micros)
+    ? seconds + (micros + 1) / 1e6
+    : undefined;
 }
 
 export function createLogsService(engine: EngineAccess): LogsService {

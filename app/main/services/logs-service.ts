@@ -7,6 +7,7 @@ import type { EngineAccess } from '../engine/engine-manager';
 import { toServiceError } from './errors';
 import { FrameDemuxer, LineBatcher, LineSplitter } from './log-lines';
 import { TimeOrderedMerger, timeKey } from './log-merge';
+import { NdjsonSplitter } from './ndjson';
 
 export const composeProjectLabel = 'com.docker.compose.project';
 /** More containers than this in one project is refused rather than opening that many streams. */
@@ -221,23 +222,15 @@ interface FollowedMember {
 
 /** Calls onStart with each started container's id and name, from the engine's event stream. */
 function onContainerStarts(events: Readable, onStart: (id: string, name: string) => void): void {
-  let buffered = '';
+  const splitter = new NdjsonSplitter();
   events.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      if (!line) continue;
-      try {
-        const event = JSON.parse(line) as {
-          Actor?: { ID?: string; Attributes?: { name?: string } };
-        };
-        const id = event.Actor?.ID;
-        if (id) onStart(id, event.Actor?.Attributes?.name ?? id.slice(0, 12));
-      } catch {
-        // Not an event line: nothing to follow.
-      }
+    try {
+      splitter.push(chunk, (value) => {
+        const actor = (value as { Actor?: { ID?: string; Attributes?: { name?: string } } }).Actor;
+        if (actor?.ID) onStart(actor.ID, actor.Attributes?.name ?? actor.ID.slice(0, 12));
+      });
+    } catch {
+      // A malformed event: the containers already followed go on.
     }
   });
   events.on('error', () => undefined);

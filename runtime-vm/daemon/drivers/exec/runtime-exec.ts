@@ -8,10 +8,9 @@
 // the process's output is held meanwhile.
 import { readFileSync, watch, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import { runcMessage } from '../runtime/conmon-runc-driver';
-import { runtimeProcessEnv } from '../runtime/run-command';
+import { runtimeProcessEnv, shellExitStatus } from '../runtime/run-command';
 import {
   ExecStartError,
   type ExecLaunch,
@@ -65,9 +64,7 @@ export class RuntimeExecLauncher implements ExecLauncher {
     const connection = stdout && stderr ? new PipeStdio(stdin, stdout, stderr) : undefined;
     let spawnError: Error | undefined;
     const exited = new Promise<number>((resolve) => {
-      child.once('exit', (code, signal) =>
-        resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)),
-      );
+      child.once('exit', (code, signal) => resolve(shellExitStatus(code, signal)));
       child.once('error', (error) => {
         spawnError = error;
         resolve(-1);

@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, watch, type FSWatcher } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError } from '../../errors';
@@ -17,7 +16,7 @@ import {
   releaseCrunThroughExecFifo,
   releaseThroughExecFifo,
 } from './exec-fifo';
-import { CommandError, runCommand, runtimeProcessEnv } from './run-command';
+import { CommandError, runCommand, runtimeProcessEnv, shellExitStatus } from './run-command';
 import type {
   RunInContainerOptions,
   RunResult,
@@ -222,9 +221,7 @@ export class ConmonRuncDriver implements RuntimeDriver {
         output = Buffer.from(error.message);
         finish(-1);
       });
-      child.on('close', (code, signal) =>
-        finish(code ?? (signal ? 128 + (osSignalNumber(signal) ?? 9) : -1)),
-      );
+      child.on('close', (code, signal) => finish(shellExitStatus(code, signal)));
     });
   }
 
@@ -422,10 +419,6 @@ function toState(raw: unknown): RuntimeState {
     status: runtimeStatuses.has(status) ? status : 'stopped',
     pid: typeof value.pid === 'number' ? value.pid : 0,
   };
-}
-
-function osSignalNumber(signal: NodeJS.Signals): number | undefined {
-  return (osConstants.signals as Record<string, number | undefined>)[signal];
 }
 
 function describe(error: unknown): string {

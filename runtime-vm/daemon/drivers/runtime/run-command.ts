@@ -1,6 +1,7 @@
 // Runs a short-lived helper binary (runc, mount) and turns a failure into an Error whose message
 // is the tool's own stderr, so users see what runc said rather than "exit status 1".
 import { execFile } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 
 export class CommandError extends Error {
   constructor(
@@ -57,4 +58,14 @@ export function runtimeProcessEnv(
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...extra, ...runtimeEnv };
+}
+
+/**
+ * A child's exit as a shell reports it: its code, or 128 + n after signal n (SIGKILL's 9 for a
+ * signal the platform does not number); -1 when Node gives neither.
+ */
+export function shellExitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  if (!signal) return -1;
+  return 128 + ((osConstants.signals as Record<string, number | undefined>)[signal] ?? 9);
 }
